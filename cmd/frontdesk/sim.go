@@ -1,0 +1,168 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/frontdesk/frontdesk/configs"
+	"github.com/frontdesk/frontdesk/media"
+	"github.com/frontdesk/frontdesk/media/twilio"
+	"github.com/frontdesk/frontdesk/media/twilio/sim"
+)
+
+// simFlags are the flags call and load share. Defaults come from the
+// configuration file when it loads, so that `frontdesk call -wav x.wav`
+// works against `make run` with nothing else.
+type simFlags struct {
+	server, public, token, to, from, config string
+}
+
+func (f *simFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.config, "config", "configs/example.yaml", "configuration to take defaults from (server URL, auth token, number)")
+	fs.StringVar(&f.server, "server", "", "server base URL (default: the config's listen address on localhost)")
+	fs.StringVar(&f.public, "public-url", "", "the server's public URL, which Twilio signs (default: the config's server.public_url)")
+	fs.StringVar(&f.token, "token", "", "Twilio auth token (default: $TWILIO_AUTH_TOKEN, else the config's)")
+	fs.StringVar(&f.to, "to", "", "number called (default: the config's first business)")
+	fs.StringVar(&f.from, "from", "+15555550123", "caller's number")
+}
+
+func (f *simFlags) options() (sim.Options, error) {
+	o := sim.Options{Server: f.server, PublicURL: f.public, AuthToken: f.token, To: f.to, From: f.from}
+	if cfg, err := configs.Load(f.config); err == nil {
+		if o.Server == "" {
+			o.Server = cfg.Server.PublicURL
+		}
+		if o.PublicURL == "" {
+			o.PublicURL = cfg.Server.PublicURL
+		}
+		if o.AuthToken == "" {
+			o.AuthToken = cfg.Twilio.AuthToken
+		}
+		if o.To == "" && len(cfg.Businesses) > 0 && len(cfg.Businesses[0].Numbers) > 0 {
+			o.To = cfg.Businesses[0].Numbers[0]
+		}
+	} else if f.config != "" {
+		fmt.Fprintln(os.Stderr, "frontdesk: no defaults from config:", err)
+	}
+	if t := os.Getenv("TWILIO_AUTH_TOKEN"); t != "" && f.token == "" {
+		o.AuthToken = t
+	}
+	if o.Server == "" || o.To == "" || o.AuthToken == "" {
+		return o, errors.New("need -server, -to and -token (or a -config that gives them)")
+	}
+	return o, nil
+}
+
+func callCmd(args []string) error {
+	fs := flag.NewFlagSet("call", flag.ContinueOnError)
+	var sf simFlags
+	sf.register(fs)
+	wav := fs.String("wav", "", "WAV file the caller says (any rate; converted to 8 kHz μ-law)")
+	out := fs.String("out", "", "write the audio the caller heard to this WAV file")
+	digits := fs.String("digits", "", "keys to press after the audio, e.g. 12#")
+	tail := fs.Duration("tail", 3*time.Second, "how long to stay on the line after the audio")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	o, err := sf.options()
+	if err != nil {
+		return err
+	}
+	if *wav != "" {
+		o.Audio, err = loadWAV8k(*wav)
+		if err != nil {
+			return err
+		}
+	}
+	o.Digits, o.Tail = *digits, *tail
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	res, err := sim.Call(ctx, o)
+	if errors.Is(err, sim.ErrNotConnected) {
+		fmt.Printf("not connected; the server said: %q\n", res.Said)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Printf("call %s: frames sent %d, received %d; marks %d sent, %d echoed; clears %d\n",
+		res.CallSID, res.FramesSent, res.FramesReceived, len(res.Marks), len(res.MarksEchoed), res.Clears)
+	fmt.Printf("outbound gaps: p50 %v, p99 %v, max %v; heard %.2fs of audio (%.1f dBFS)\n",
+		res.GapPercentile(50).Round(time.Millisecond/10), res.GapPercentile(99).Round(time.Millisecond/10),
+		res.MaxGap().Round(time.Millisecond/10), float64(len(res.Out))/twilio.Rate, media.DBFS(media.RMS(res.Out)))
+	if res.CloseCode != 0 {
+		fmt.Printf("server closed the stream: %d %s\n", res.CloseCode, res.CloseText)
+	}
+	if *out != "" {
+		f, err := os.Create(*out)
+		if err != nil {
+			return err
+		}
+		if err := media.WriteWAV(f, &media.Audio{Rate: twilio.Rate, Channels: 1, Samples: res.Out}); err != nil {
+			f.Close()
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+		fmt.Printf("wrote %s\n", *out)
+	}
+	return nil
+}
+
+// loadWAV8k reads a WAV file as 8 kHz mono PCM16.
+func loadWAV8k(path string) ([]int16, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	a, err := media.ReadWAV(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	pcm := a.Samples
+	switch a.Channels {
+	case 1:
+	case 2:
+		pcm = media.ToMono(nil, a.Samples)
+	default:
+		return nil, fmt.Errorf("%s: %d channels; want mono or stereo", path, a.Channels)
+	}
+	if a.Rate == twilio.Rate {
+		return pcm, nil
+	}
+	r, err := media.NewResampler(a.Rate, twilio.Rate)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return r.Process(nil, pcm), nil
+}
+
+func loadCmd(args []string) error {
+	fs := flag.NewFlagSet("load", flag.ContinueOnError)
+	var sf simFlags
+	sf.register(fs)
+	calls := fs.Int("calls", 100, "concurrent calls")
+	dur := fs.Duration("duration", 30*time.Second, "audio each call streams")
+	stagger := fs.Duration("stagger", 0, "spread call starts over this window (default min(5s, duration/4))")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	o, err := sf.options()
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	rep, err := sim.Load(ctx, sim.LoadOptions{Call: o, Calls: *calls, Duration: *dur, Stagger: *stagger})
+	if rep != nil {
+		fmt.Print(rep.String())
+	}
+	return err
+}

@@ -1,0 +1,153 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"math"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/frontdesk/frontdesk/configs"
+	"github.com/frontdesk/frontdesk/media/twilio"
+)
+
+// call is one phone call in progress. It owns the goroutines of the call in
+// one errgroup: Run returns when the call has ended and all of them stopped.
+type call struct {
+	// immutable
+	id        string
+	business  *configs.Business
+	transport string
+	sid       string // the carrier's call ID (Twilio CallSid)
+	started   time.Time
+	sess      *twilio.Session
+	log       *slog.Logger
+	srv       *Server
+}
+
+func newCallID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return "call_" + hex.EncodeToString(b[:])
+}
+
+// newCall registers a call, or returns nil when the server is draining.
+func (s *Server) newCall(biz *configs.Business, transport, sid, from string, sess *twilio.Session) *call {
+	c := &call{
+		id:        newCallID(),
+		business:  biz,
+		transport: transport,
+		sid:       sid,
+		started:   s.now(),
+		sess:      sess,
+		srv:       s,
+	}
+	c.log = s.log.With("call_id", c.id, "business", biz.ID, "call_sid", sid)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.draining.Load() {
+		return nil
+	}
+	s.live[c.id] = c
+	s.calls.Add(1)
+	s.metrics.activeCalls.Inc()
+	c.log.Info("call started", "transport", transport, "from", redactNumber(from))
+	return c
+}
+
+// Run runs the call until the caller hangs up or ctx ends.
+func (c *call) Run(ctx context.Context) error {
+	defer c.srv.endCall(c)
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return c.sess.Run(ctx) })
+	g.Go(func() error { return c.converse(ctx) })
+	return g.Wait()
+}
+
+func (s *Server) endCall(c *call) {
+	st := c.sess.Stats()
+	outcome := "completed"
+	if s.callsCtx.Err() != nil {
+		outcome = "cut"
+	}
+	s.mu.Lock()
+	delete(s.live, c.id)
+	s.mu.Unlock()
+	s.metrics.activeCalls.Dec()
+	s.metrics.calls.WithLabelValues(c.transport, outcome).Inc()
+	s.metrics.framesDrop.Add(float64(st.FramesDropped))
+	c.log.Info("call ended", "outcome", outcome, "duration", s.now().Sub(c.started).Round(time.Millisecond),
+		"frames_in", st.FramesIn, "frames_out", st.FramesOut, "frames_lost", st.FramesLost,
+		"frames_dropped", st.FramesDropped, "marks_sent", st.MarksSent, "marks_echoed", st.MarksEchoed)
+	s.calls.Done()
+}
+
+// converse is the call's agent loop. Until the voice agent lands it either
+// echoes the caller after a delay or plays the greeting as tones.
+func (c *call) converse(ctx context.Context) error {
+	switch c.srv.cfg.Agent.Mode {
+	case "echo":
+		return c.echo()
+	default:
+		return c.greet()
+	}
+}
+
+// echo plays the caller's audio back after the configured delay. The delay
+// is silence queued ahead of the caller's audio, so the pacer, not a timer
+// per frame, keeps the timing: output is the input shifted by the delay.
+func (c *call) echo() error {
+	delay := c.srv.cfg.Agent.EchoDelay
+	c.sess.Play(make([]int16, int(delay.Seconds()*twilio.Rate)))
+	for in := range c.sess.In() {
+		if in.Kind == twilio.InAudio {
+			c.sess.Play(in.Frame[:in.N])
+		}
+	}
+	return nil
+}
+
+// greet plays a short rising tone sequence with a mark after it, then waits
+// for the caller to hang up.
+func (c *call) greet() error {
+	for _, f := range []float64{523.25, 659.25, 783.99} {
+		c.sess.Play(tone(twilio.Rate, f, 250*time.Millisecond, 0.3))
+		c.sess.Play(make([]int16, twilio.Rate/10))
+	}
+	c.sess.Mark("greeting")
+	for in := range c.sess.In() {
+		if in.Kind == twilio.InMark {
+			c.log.Debug("mark echoed", "mark", in.Mark)
+		}
+	}
+	return nil
+}
+
+// tone is a sine with 10 ms ramps so it starts and stops without clicks.
+func tone(rate int, freq float64, d time.Duration, amp float64) []int16 {
+	n := int(d.Seconds() * float64(rate))
+	ramp := rate / 100
+	out := make([]int16, n)
+	for i := range out {
+		g := amp
+		if i < ramp {
+			g *= float64(i) / float64(ramp)
+		} else if n-i < ramp {
+			g *= float64(n-i) / float64(ramp)
+		}
+		out[i] = int16(g * 32767 * math.Sin(2*math.Pi*freq*float64(i)/float64(rate)))
+	}
+	return out
+}
+
+// redactNumber keeps a phone number's country code and last two digits, so
+// logs can tell calls apart without holding the caller's number.
+func redactNumber(n string) string {
+	if len(n) <= 5 {
+		return "***"
+	}
+	return n[:2] + "***" + n[len(n)-2:]
+}
