@@ -1,0 +1,189 @@
+// Package configs holds Frontdesk's configuration: the types, their
+// defaults, strict YAML loading with ${ENV} expansion, and validation whose
+// errors name the field path and the line.
+//
+// A *Config returned by Load or Parse is complete: defaults are applied,
+// phone numbers are normalised to E.164 and time zones are loaded. Nothing
+// in this package modifies a Config afterwards, so one Config may be read
+// by any number of goroutines as long as no caller writes to it.
+package configs
+
+import (
+	"time"
+
+	// Embedded zone data, so that business time zones load on machines
+	// (containers, distroless images) that have no /usr/share/zoneinfo.
+	_ "time/tzdata"
+)
+
+// Defaults applied by Parse. A key that is absent from the file takes the
+// default; a key that is present, even as an empty string, keeps its value.
+const (
+	DefaultListen          = ":8080"
+	DefaultPublicURL       = "http://localhost:8080"
+	DefaultDataDir         = "./data"
+	DefaultShutdownTimeout = 30 * time.Second
+	DefaultMaxCalls        = 1000
+	DefaultEchoDelay       = time.Second
+	DefaultCurrency        = "USD"
+	DefaultDisclosure      = "This call is answered by an AI assistant and may be recorded."
+
+	// DevAuthToken is the Twilio auth token used in dev mode when
+	// twilio.auth_token is empty, so that the local simulator and tests
+	// can sign requests exactly as Twilio would. Production mode refuses
+	// an empty token instead.
+	DevAuthToken = "frontdesk-dev-token"
+)
+
+// Server modes.
+const (
+	ModeDev        = "dev"        // relaxed: empty secrets allowed, http public URL
+	ModeProduction = "production" // secrets required, https public URL
+)
+
+// Agent modes.
+const (
+	AgentEcho     = "echo"     // plays the caller's audio back after EchoDelay
+	AgentGreeting = "greeting" // the receptionist greets the caller
+)
+
+// Config is one Frontdesk deployment: the server, Twilio credentials, the
+// agent, retention plans and the businesses it answers for.
+//
+// A Config is not modified by this package after Parse returns it; it is
+// safe for concurrent reads. Callers that modify it must synchronise.
+type Config struct {
+	Server     Server          `yaml:"server"`
+	Twilio     Twilio          `yaml:"twilio"`
+	Agent      Agent           `yaml:"agent"`
+	Plans      map[string]Plan `yaml:"plans"`      // default: DefaultPlans() when none given
+	Businesses []Business      `yaml:"businesses"` // at least one
+}
+
+// Server configures the HTTP server. Safe for concurrent reads.
+type Server struct {
+	// Listen is the TCP address to listen on. Default ":8080".
+	Listen string `yaml:"listen"`
+	// PublicURL is the scheme and host callers' carriers reach us at, used
+	// to build the wss:// stream URL and to check Twilio signatures. http
+	// or https, no path, query or fragment; a trailing slash is removed.
+	// Default "http://localhost:8080". Production mode requires https.
+	PublicURL string `yaml:"public_url"`
+	// DataDir holds the database, recordings and transcripts. Default "./data".
+	DataDir string `yaml:"data_dir"`
+	// ShutdownTimeout bounds how long a drain waits for live calls.
+	// Default 30s.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// OperatorKey authenticates the operator API. Secret: write it as
+	// ${ENV_VAR}. Optional in dev mode; at least 16 characters in
+	// production mode.
+	OperatorKey string `yaml:"operator_key"`
+	// Mode is ModeDev or ModeProduction. Default "dev".
+	Mode string `yaml:"mode"`
+	// MaxCalls caps concurrent calls on this node. Default 1000.
+	MaxCalls int `yaml:"max_calls"`
+}
+
+// Twilio holds the Twilio account credentials. Safe for concurrent reads.
+// Its String and LogValue methods redact the auth token.
+type Twilio struct {
+	// AccountSID is "AC" followed by 32 hex digits; optional (needed only
+	// for REST calls such as SMS and transfer). Default empty.
+	AccountSID string `yaml:"account_sid"`
+	// AuthToken signs Twilio webhooks. Secret: write it as ${ENV_VAR}.
+	// Empty in dev mode means DevAuthToken; required in production mode.
+	AuthToken string `yaml:"auth_token"`
+}
+
+// Agent chooses what answers calls. Safe for concurrent reads.
+type Agent struct {
+	// Mode is AgentEcho or AgentGreeting. Default "greeting".
+	Mode string `yaml:"mode"`
+	// EchoDelay is how long echo mode waits before playing audio back.
+	// Default 1s.
+	EchoDelay time.Duration `yaml:"echo_delay"`
+}
+
+// Plan is a retention plan: how long each artifact of a call is kept.
+// Zero means the artifact is not recorded or kept at all. Both fields are
+// required in the file so that "record nothing" is never an accident.
+// Safe for concurrent reads.
+type Plan struct {
+	Recordings  time.Duration `yaml:"recordings"`
+	Transcripts time.Duration `yaml:"transcripts"`
+}
+
+// DefaultPlans returns the plans used when the file defines none:
+// starter keeps recordings 180 days and transcripts 365 days, pro keeps
+// them 365 and 730 days. It returns a new map on each call.
+func DefaultPlans() map[string]Plan {
+	const day = 24 * time.Hour
+	return map[string]Plan{
+		"starter": {Recordings: 180 * day, Transcripts: 365 * day},
+		"pro":     {Recordings: 365 * day, Transcripts: 730 * day},
+	}
+}
+
+// Business is one tenant: a business whose calls Frontdesk answers.
+// Safe for concurrent reads.
+type Business struct {
+	// ID is a slug ([a-z0-9-], at most 63 characters), unique. Required.
+	ID string `yaml:"id"`
+	// Name is what the receptionist calls the business. Required.
+	Name string `yaml:"name"`
+	// Numbers are the business's phone numbers in E.164 ("+12125550100"),
+	// unique across businesses. The file may format them any way that
+	// includes the country code ("+1 (212) 555-0100"). Default none
+	// (reachable only by business ID, e.g. the browser softphone).
+	Numbers []string `yaml:"numbers"`
+	// TimeZone is an IANA zone name such as "America/New_York". Required.
+	TimeZone string `yaml:"time_zone"`
+	// Hours are the weekly opening hours in TimeZone. Default: closed.
+	Hours WeeklyHours `yaml:"hours"`
+	// Closures are dates on which the business is closed all day.
+	Closures []Closure `yaml:"closures"`
+	// Greeting is said when the call is answered. Default
+	// "Thank you for calling <Name>. How can I help you today?".
+	Greeting string `yaml:"greeting"`
+	// FAQs are the questions the receptionist answers from.
+	FAQs []FAQ `yaml:"faqs"`
+	// Services are what can be booked.
+	Services []Service `yaml:"services"`
+	// Currency is the ISO 4217 code of service prices. Default "USD".
+	Currency string `yaml:"currency"`
+	// Plan names an entry of Config.Plans. Required.
+	Plan string `yaml:"plan"`
+	// TransferNumber is where calls are transferred to a human, in E.164.
+	// Default none (no transfer offered).
+	TransferNumber string `yaml:"transfer_number"`
+	// Disclosure is said before anything else on every call. Default
+	// DefaultDisclosure; an explicit empty string disables it (check the
+	// law where the business operates first).
+	Disclosure string `yaml:"disclosure"`
+
+	loc *time.Location // loaded from TimeZone by Parse; nil for hand-built values
+}
+
+// FAQ is one question the receptionist can answer, with several ways a
+// caller may ask it. Safe for concurrent reads.
+type FAQ struct {
+	Questions []string `yaml:"questions"` // at least one phrasing
+	Answer    string   `yaml:"answer"`    // required
+	Keywords  []string `yaml:"keywords"`  // optional extra words that point to this answer
+}
+
+// Service is something a caller can book. Safe for concurrent reads.
+type Service struct {
+	// Name is unique within the business (ignoring case). Required.
+	Name string `yaml:"name"`
+	// Duration is the appointment length, whole minutes. Required.
+	Duration time.Duration `yaml:"duration"`
+	// Buffer is free time kept after the appointment, whole minutes.
+	// Default 0.
+	Buffer time.Duration `yaml:"buffer"`
+	// Price is in minor units (cents) of the business's Currency, written
+	// as an integer: 12000 is $120.00. Integers rather than "$120" strings
+	// so prices can be compared and summed without parsing. 0 (the
+	// default) means no price is quoted.
+	Price int64 `yaml:"price"`
+}

@@ -1,0 +1,64 @@
+package configs
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"testing"
+)
+
+// FuzzParse checks that Parse never panics and that what it returns is
+// consistent: either a config that meets the invariants validation
+// promises, or a non-empty ValidationErrors naming this file.
+func FuzzParse(f *testing.F) {
+	example, err := os.ReadFile("example.yaml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(example)
+	f.Add([]byte(minimal))
+	f.Add([]byte(""))
+	f.Add([]byte("server: [1]\n"))
+	f.Add([]byte("a: &a [*a]\nbusinesses: *a\n"))
+	f.Add([]byte("twilio:\n  auth_token: ${X:-${Y}}\n" + minimal))
+	f.Add([]byte(minimal + "    hours:\n      monday: [\"24:00-24:00\", \"00:00-24:00\"]\n    closures: [{from: 2026-02-30, to: 2026-01-01}]\n"))
+	f.Add([]byte(minimal + "    numbers: [\"+1 212 555 0100\", \"tel:+44\", \"+\"]\n    services: [{name: x, duration: 9223372036854775807ns, price: 99999999999999999999}]\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg, err := Parse("fuzz.yaml", data, mapEnv(map[string]string{"X": "x"}))
+		if err != nil {
+			var verrs ValidationErrors
+			if !errors.As(err, &verrs) || len(verrs) == 0 {
+				t.Fatalf("error %T %q is not a non-empty ValidationErrors", err, err)
+			}
+			for _, e := range verrs {
+				if e.File != "fuzz.yaml" || e.Msg == "" {
+					t.Fatalf("error %+v lacks the file name or a message", e)
+				}
+			}
+			return
+		}
+		if len(cfg.Businesses) == 0 || cfg.Twilio.AuthToken == "" {
+			t.Fatalf("accepted config without businesses or auth token: %+v", cfg)
+		}
+		for _, b := range cfg.Businesses {
+			if _, ok := cfg.Plans[b.Plan]; !ok {
+				t.Fatalf("business %q has unknown plan %q", b.ID, b.Plan)
+			}
+			for _, n := range b.Numbers {
+				if got, ok := cfg.BusinessByNumber(n); !ok || got.ID != b.ID {
+					t.Fatalf("BusinessByNumber(%q) = %v, %v; want %q", n, got, ok, b.ID)
+				}
+				if !strings.HasPrefix(n, "+") {
+					t.Fatalf("number %q is not E.164", n)
+				}
+			}
+			for wd, ranges := range b.Hours {
+				for i, r := range ranges {
+					if r.Start >= r.End || (i > 0 && r.Start < ranges[i-1].End) {
+						t.Fatalf("hours[%d] = %v: not sorted, non-empty and disjoint", wd, ranges)
+					}
+				}
+			}
+		}
+	})
+}
