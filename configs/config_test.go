@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-func parseOK(t *testing.T, src string, env map[string]string) *Config {
+func parseOK(t testing.TB, src string, env map[string]string) *Config {
 	t.Helper()
 	cfg, err := Parse("t.yaml", []byte(src), mapEnv(env))
 	if err != nil {

@@ -62,3 +62,23 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzNumbers checks that number normalisation and lookup never panic on
+// what a caller ID or a config file may hold, and that a normalised
+// number normalises to itself.
+func FuzzNumbers(f *testing.F) {
+	for _, s := range []string{"+12125550100", "+1 (212) 555-0100", "tel:+44-20-7946-0958", "+", "+0", "020 7946 0958", "+999999999999999999999", "+1;ext=12"} {
+		f.Add(s)
+	}
+	cfg := parseOK(f, minimal+"    numbers: [\"+12125550100\"]\n", nil)
+	f.Fuzz(func(t *testing.T, s string) {
+		cfg.BusinessByNumber(s)
+		e164, err := normalizeNumber(s)
+		if err != nil {
+			return
+		}
+		if again, err := normalizeNumber(e164); err != nil || again != e164 {
+			t.Fatalf("normalizeNumber(%q) = %q, then %q, %v", s, e164, again, err)
+		}
+	})
+}
