@@ -5,7 +5,7 @@ CONFIG ?= configs/example.yaml
 BIN := bin/frontdesk
 # Debian packages the server needs at run time and the tests need on top.
 RUN_DEBS :=
-TEST_DEBS := sox redis-server
+TEST_DEBS := sox redis-server curl
 FUZZTIME ?= 30s
 SOAK_CALLS ?= 200
 SOAK_DURATION ?= 30m
@@ -60,10 +60,10 @@ lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-load: build ## 500 concurrent echo calls against a local server (see docs/performance.md)
+load: build test-deps ## 500 concurrent echo calls against a local server (see docs/performance.md)
 	./scripts/load.sh 500 30s
 
-soak: build ## $(SOAK_CALLS) echo calls for $(SOAK_DURATION)
+soak: build test-deps ## $(SOAK_CALLS) echo calls for $(SOAK_DURATION)
 	./scripts/load.sh $(SOAK_CALLS) $(SOAK_DURATION)
 
 clean: ## remove build output

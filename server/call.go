@@ -60,18 +60,24 @@ func (s *Server) newCall(biz *configs.Business, transport, sid, from string, ses
 
 // Run runs the call until the caller hangs up or ctx ends.
 func (c *call) Run(ctx context.Context) error {
-	defer c.srv.endCall(c)
-	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return c.sess.Run(ctx) })
-	g.Go(func() error { return c.converse(ctx) })
-	return g.Wait()
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return c.sess.Run(gctx) })
+	g.Go(func() error { return c.converse(gctx) })
+	err := g.Wait()
+	c.srv.endCall(c, ctx.Err(), err)
+	return err
 }
 
-func (s *Server) endCall(c *call) {
+// endCall unregisters c. cut is set when the server ended the call, err
+// when the peer broke the protocol.
+func (s *Server) endCall(c *call, cut, err error) {
 	st := c.sess.Stats()
 	outcome := "completed"
-	if s.callsCtx.Err() != nil {
+	switch {
+	case cut != nil:
 		outcome = "cut"
+	case err != nil:
+		outcome = "error"
 	}
 	s.mu.Lock()
 	delete(s.live, c.id)

@@ -183,8 +183,12 @@ func TestStreamProtocolErrors(t *testing.T) {
 			t.Errorf("close code %d, want 1008", code)
 		}
 		ts.waitIdle(t)
-		if !strings.Contains(ts.logs.String(), "media before start") {
-			t.Errorf("no log line names the problem")
+		deadline := time.Now().Add(5 * time.Second)
+		for !strings.Contains(ts.logs.String(), "media before start") {
+			if time.Now().After(deadline) {
+				t.Fatal("no log line names the problem")
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
 	})
 	t.Run("garbage and unknown events do not end the call", func(t *testing.T) {

@@ -316,8 +316,8 @@ func samplesDur(n int) time.Duration { return time.Duration(n) * time.Second / R
 // Run moves audio until Twilio sends stop (nil), the socket closes (nil),
 // the peer breaks the protocol (an error) or ctx ends (ctx.Err()). It closes
 // the socket and the In channel before it returns.
-func (s *Session) Run(ctx context.Context) error {
-	ctx, cancel := context.WithCancel(ctx)
+func (s *Session) Run(parent context.Context) error {
+	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	readErr := make(chan error, 1)
 	go func() {
@@ -329,7 +329,7 @@ func (s *Session) Run(ctx context.Context) error {
 	// The read loop ends when the socket closes; close it for the cases where
 	// the write loop ended first (shutdown or a write error).
 	code, text := websocket.CloseNormalClosure, "bye"
-	if ctxErr := context.Cause(ctx); werr == nil && ctxErr != nil {
+	if parent.Err() != nil {
 		code, text = websocket.CloseGoingAway, "server shutting down"
 	}
 	s.closeWith(code, text)
@@ -341,7 +341,7 @@ func (s *Session) Run(ctx context.Context) error {
 	case werr != nil && !errors.Is(werr, context.Canceled):
 		return werr
 	}
-	return nil
+	return nil // a hang-up or a shutdown is a normal end
 }
 
 // Close ends the session. It is idempotent.

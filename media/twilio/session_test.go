@@ -211,16 +211,16 @@ func TestSessionDeliversAudioDTMFAndCountsGaps(t *testing.T) {
 			t.Errorf("accept: %v", err)
 			return
 		}
-		var ins []twilio.In
+		collected := make(chan []twilio.In)
 		go func() {
+			var ins []twilio.In
 			for in := range s.In() {
 				ins = append(ins, in)
 			}
+			collected <- ins
 		}()
 		_ = s.Run(context.Background())
-		for range s.In() {
-		}
-		got <- ins
+		got <- <-collected
 		stats <- s.Stats()
 	})
 	startMsgs(t, c)

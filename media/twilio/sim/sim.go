@@ -246,8 +246,8 @@ type pendingMark struct {
 	at   time.Time
 }
 
-func (c *caller) run(ctx context.Context) error {
-	ctx, cancel := context.WithCancel(ctx)
+func (c *caller) run(parent context.Context) error {
+	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	// The caller's timeline starts now: the first frame leaves right after
 	// connected and start.
@@ -273,7 +273,7 @@ func (c *caller) run(ctx context.Context) error {
 	if rerr != nil {
 		return rerr
 	}
-	return ctx.Err() // nil unless the caller's ctx ended the call
+	return parent.Err() // nil unless the caller's ctx ended the call
 }
 
 func (c *caller) write(msg []byte) error {
