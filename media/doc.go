@@ -3,5 +3,6 @@
 // signal measures. It transports media and never decides what to say.
 //
 // Codecs write into buffers the caller supplies and allocate nothing per
-// frame, so a call's hot path stays allocation-free.
+// frame, so a call's hot path stays allocation-free. Functions are safe for
+// concurrent use; a Resampler carries one stream's state and is not.
 package media

@@ -154,8 +154,10 @@ func besselI0(x float64) float64 {
 // comes out at t+Delay. It is 0 for equal rates.
 func (r *Resampler) Delay() time.Duration { return r.delay }
 
-// InRate and OutRate return the rates the resampler was made for.
-func (r *Resampler) InRate() int  { return r.inRate }
+// InRate returns the input rate in Hz.
+func (r *Resampler) InRate() int { return r.inRate }
+
+// OutRate returns the output rate in Hz.
 func (r *Resampler) OutRate() int { return r.outRate }
 
 // MaxOutput returns the most samples Process can append for n input samples,

@@ -65,7 +65,8 @@ type wavFormat struct {
 // WAVE_FORMAT_EXTENSIBLE, and returns it as PCM16. Chunks other than fmt and
 // data are skipped. A data chunk whose size is 0 or 0xFFFFFFFF, as a
 // recorder leaves it when it dies before fixing the header, is read to the
-// end of r; a trailing partial sample frame is dropped. Input that is not
+// end of r; a trailing partial sample frame is dropped. RF64 files are read
+// the same way, through the 0xFFFFFFFF their data chunk declares. Input that is not
 // WAV gives an error wrapping ErrNotWAV, an unsupported encoding
 // ErrUnsupportedWAV, a short file io.ErrUnexpectedEOF. Memory grows with
 // what r yields, never with sizes the header claims.
