@@ -19,6 +19,9 @@ const (
 	// MaxWindow bounds the span Availability searches in one call, so a
 	// request cannot make the server enumerate years of slots.
 	MaxWindow = 93 * 24 * time.Hour
+	// MaxAdvance bounds how far ahead an appointment may be booked; it keeps
+	// timestamps well inside what every store can represent.
+	MaxAdvance = 5 * 366 * 24 * time.Hour
 )
 
 // TimeOfDay is a local wall-clock time as minutes after midnight, from 0
@@ -252,7 +255,8 @@ func (c *Calendar) OpenAt(t time.Time) bool {
 }
 
 // CheckSlot reports whether an appointment of svc may start at start, given
-// the time now: ErrInvalidRange if it starts before now, ErrOutsideHours
+// the time now: ErrInvalidRange if it starts before now or more than
+// MaxAdvance after it, ErrOutsideHours
 // unless [start, start+Duration) lies inside one opening range of a day
 // that is not closed. The buffer may run past closing time: it is the
 // business's own time, not the customer's. It does not look at other
@@ -266,6 +270,9 @@ func (c *Calendar) CheckSlot(svc Service, start, now time.Time) error {
 	}
 	if start.Before(now) {
 		return fmt.Errorf("%w: %s is in the past", ErrInvalidRange, start.In(c.Location).Format(time.RFC3339))
+	}
+	if start.Sub(now) > MaxAdvance {
+		return fmt.Errorf("%w: %s is more than %v ahead", ErrInvalidRange, start.In(c.Location).Format(time.RFC3339), MaxAdvance)
 	}
 	end := start.Add(svc.Duration)
 	if _, ok := c.rangeAround(start, end); !ok {

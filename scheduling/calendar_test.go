@@ -181,6 +181,7 @@ func TestCheckSlot(t *testing.T) {
 		{"sunday", time.Date(2026, 6, 7, 10, 0, 0, 0, ny), ErrOutsideHours},
 		{"closure", time.Date(2026, 7, 3, 10, 0, 0, 0, ny), ErrOutsideHours},
 		{"past", time.Date(2026, 5, 29, 10, 0, 0, 0, ny), ErrInvalidRange},
+		{"too far ahead", time.Date(2036, 6, 2, 10, 0, 0, 0, ny), ErrInvalidRange},
 		{"given in another zone", time.Date(2026, 6, 1, 14, 0, 0, 0, time.UTC), nil}, // 10:00 EDT
 	} {
 		err := c.CheckSlot(cut, tc.start, now)
