@@ -24,7 +24,9 @@ type Decoder struct {
 // Decode first resets *ev. It understands both directions of the protocol:
 // connected, start, media, dtmf, mark and stop from Twilio, and media, mark
 // and clear to Twilio. An event with an unknown name is not an error: ev.Type
-// is EventUnknown and only ev.Name is set, so the caller can log and skip it.
+// is EventUnknown and ev.Name is set, so the caller can log and skip it;
+// SequenceNumber and StreamSID are set too when both are well-formed (for
+// gap counting), and left zero otherwise.
 //
 // Required fields: "event" (a non-empty string); a streamSid (top-level or
 // inside "start") for start; media.payload (valid base64) for media;
@@ -669,13 +671,22 @@ func (d *Decoder) decodeStd(data []byte, ev *Event) error {
 	}
 	ev.Type = eventType(*m.Event)
 	ev.Name = *m.Event
-	if ev.Type == EventUnknown {
-		return nil
+	if ev.Type != EventUnknown {
+		ev.Name = ev.Type.String() // a constant, so ev.Name does not pin the input
 	}
-	ev.Name = ev.Type.String() // a constant, so ev.Name does not pin the input
 	r := stdDecoder{event: ev.Name}
 	ev.SequenceNumber = r.counter("sequenceNumber", m.SequenceNumber)
 	sid, hasSID := r.str("streamSid", m.StreamSID)
+	if ev.Type == EventUnknown {
+		// Sequence numbers count every message of the stream, so a caller
+		// tracking gaps needs them from events it does not know; what they
+		// carry is not ours to judge.
+		if r.err != nil {
+			ev.SequenceNumber, sid = 0, ""
+		}
+		ev.StreamSID = sid
+		return nil
+	}
 	if hasSID {
 		ev.StreamSID = d.internSID([]byte(sid))
 	}
