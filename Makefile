@@ -4,8 +4,8 @@ GO ?= go
 CONFIG ?= configs/example.yaml
 BIN := bin/frontdesk
 # Debian packages the server needs at run time and the tests need on top.
-RUN_DEBS :=
-TEST_DEBS := sox redis-server curl
+RUN_DEBS := pkg-config libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us flite1-dev libespeak-ng-dev libwebrtc-audio-processing-dev libopus-dev
+TEST_DEBS := sox redis-server curl espeak-ng flite sphinxbase-utils
 FUZZTIME ?= 30s
 SOAK_CALLS ?= 200
 SOAK_DURATION ?= 30m
