@@ -100,3 +100,11 @@ func CheckAppointmentFilter(f AppointmentFilter) error {
 	}
 	return nil
 }
+
+// CheckLease validates the arguments of Leases.Acquire and Release.
+func CheckLease(name, holder string, ttl time.Duration) error {
+	if name == "" || len(name) > 200 || holder == "" || len(holder) > 200 || ttl <= 0 {
+		return fmt.Errorf("%w: lease needs a name and holder of 1-200 bytes and a positive TTL", scheduling.ErrInvalid)
+	}
+	return nil
+}

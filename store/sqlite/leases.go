@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/frontdesk/frontdesk/scheduling"
 	"github.com/frontdesk/frontdesk/store"
 )
 
@@ -15,15 +14,8 @@ type leases Store
 
 var _ store.Leases = (*leases)(nil)
 
-func checkLease(name, holder string, ttl time.Duration) error {
-	if name == "" || len(name) > 200 || holder == "" || len(holder) > 200 || ttl <= 0 {
-		return fmt.Errorf("%w: lease needs a name and holder of 1-200 bytes and a positive TTL", scheduling.ErrInvalid)
-	}
-	return nil
-}
-
 func (s *leases) Acquire(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
-	if err := checkLease(name, holder, ttl); err != nil {
+	if err := store.CheckLease(name, holder, ttl); err != nil {
 		return false, fmt.Errorf("sqlite: acquire lease: %w", err)
 	}
 	got := false
@@ -48,7 +40,7 @@ func (s *leases) Acquire(ctx context.Context, name, holder string, ttl time.Dura
 }
 
 func (s *leases) Release(ctx context.Context, name, holder string) error {
-	if err := checkLease(name, holder, 1); err != nil {
+	if err := store.CheckLease(name, holder, 1); err != nil {
 		return fmt.Errorf("sqlite: release lease: %w", err)
 	}
 	return (*Store)(s).write(ctx, "release lease", func(tx *sql.Tx) error {
