@@ -6,9 +6,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
-	"log/slog"
 	"math"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -16,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/frontdesk/frontdesk/configs"
 	"github.com/frontdesk/frontdesk/internal/leaktest"
+	"github.com/frontdesk/frontdesk/internal/servertest"
 	"github.com/frontdesk/frontdesk/media"
 	"github.com/frontdesk/frontdesk/media/twilio"
 	"github.com/frontdesk/frontdesk/media/twilio/sim"
@@ -25,8 +23,8 @@ import (
 )
 
 const (
-	authToken = "test-auth-token"
-	clinicNum = "+12125550100"
+	authToken = servertest.AuthToken
+	clinicNum = servertest.Number
 )
 
 // syncBuffer is a log sink tests can read while the server writes.
@@ -48,57 +46,16 @@ func (s *syncBuffer) String() string {
 }
 
 type testServer struct {
-	*server.Server
-	URL  string
+	*servertest.Server
 	logs *syncBuffer
-	stop context.CancelFunc
-	done chan error
 }
 
-// start runs a real server on a loopback port with a test configuration.
+// start runs a real server on a loopback port with the test configuration.
 func start(t *testing.T, agent string, opts ...server.Option) *testServer {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
-	yaml := fmt.Sprintf(`
-server:
-  listen: "127.0.0.1:0"
-  public_url: %q
-  shutdown_timeout: 3s
-twilio:
-  auth_token: %q
-agent:
-  mode: %s
-  echo_delay: 1s
-businesses:
-  - id: clinic
-    name: Test Clinic
-    numbers: [%q]
-    time_zone: America/New_York
-    plan: starter
-`, base, authToken, agent, clinicNum)
-	cfg, err := configs.Parse("test.yaml", []byte(yaml), func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatalf("config: %v", err)
-	}
 	logs := &syncBuffer{}
-	srv, err := server.New(cfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ts := &testServer{Server: srv, URL: base, logs: logs, stop: cancel, done: make(chan error, 1)}
-	go func() { ts.done <- srv.Serve(ctx, ln) }()
+	ts := &testServer{Server: servertest.StartWith(t, agent, servertest.Options{Logs: logs, Server: opts}), logs: logs}
 	t.Cleanup(func() {
-		cancel()
-		srv.Force()
-		if err := <-ts.done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-		http.DefaultClient.CloseIdleConnections()
 		if t.Failed() {
 			t.Logf("server log:\n%s", logs.String())
 		}

@@ -232,7 +232,7 @@ func TestDrainThenForce(t *testing.T) {
 	for ts.ActiveCalls() == 0 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
-	ts.stop() // first signal: drain
+	ts.Stop() // first signal: drain
 	for {
 		resp, err := http.Get(ts.URL + "/readyz")
 		if err == nil {
@@ -259,8 +259,8 @@ func TestDrainThenForce(t *testing.T) {
 	if res == nil || res.CloseCode != 1001 {
 		t.Errorf("call result %+v, want close 1001", res)
 	}
-	if err := <-ts.done; err != nil {
+	if err := <-ts.Done; err != nil {
 		t.Errorf("Serve: %v", err)
 	}
-	ts.done <- nil // for the cleanup
+	ts.Done <- nil // for the cleanup
 }
