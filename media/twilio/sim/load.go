@@ -271,11 +271,13 @@ func scrape(ctx context.Context, hc *http.Client, url string) (metricSet, error)
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("sim: scrape %s: %s", url, resp.Status)
 	}
-	return parseMetrics(resp.Body)
+	m, err := ParseMetrics(resp.Body)
+	return metricSet(m), err
 }
 
-func parseMetrics(r io.Reader) (metricSet, error) {
-	m := metricSet{}
+// ParseMetrics reads Prometheus text exposition into series → value.
+func ParseMetrics(r io.Reader) (map[string]float64, error) {
+	m := map[string]float64{}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
