@@ -271,27 +271,36 @@ func TestNextSlotsAndConflictError(t *testing.T) {
 	}
 }
 
+// BenchmarkAvailabilityMonth computes a month of free slots for a 30-minute
+// service in a busy calendar: open Mon–Sat 09:00–18:00, eight 30-minute
+// appointments booked on every open day (on the hour, 09:00–16:00).
 func BenchmarkAvailabilityMonth(b *testing.B) {
-	c := officeCalendar(b)
-	cut, _ := c.Service("cut")
+	var h Hours
+	for d := time.Monday; d <= time.Saturday; d++ {
+		h[d] = []TimeRange{{TimeOf(9, 0), TimeOf(18, 0)}}
+	}
+	svc := Service{ID: "s", Duration: 30 * time.Minute}
+	c := &Calendar{Location: mustLoad(b, "America/New_York"), Hours: h, Services: []Service{svc}}
 	from := time.Date(2026, 6, 1, 0, 0, 0, 0, c.Location)
 	to := from.AddDate(0, 0, 30)
-	// 8 appointments on every open day, spread through the day.
 	var existing []Appointment
 	for d := from; d.Before(to); d = d.AddDate(0, 0, 1) {
-		for _, h := range []int{9, 10, 11, 13, 14, 15, 16} {
-			existing = append(existing, booked(cut, time.Date(d.Year(), d.Month(), d.Day(), h, 0, 0, 0, c.Location)))
+		if d.Weekday() == time.Sunday {
+			continue
 		}
-		existing = append(existing, booked(cut, time.Date(d.Year(), d.Month(), d.Day(), 11, 30, 0, 0, c.Location)))
+		for hr := 9; hr < 17; hr++ {
+			existing = append(existing, booked(svc, time.Date(d.Year(), d.Month(), d.Day(), hr, 0, 0, 0, c.Location)))
+		}
 	}
 	b.ReportAllocs()
 	var n int
 	for b.Loop() {
-		slots, err := Availability(c, cut, from, to, existing, from)
+		slots, err := Availability(c, svc, from, to, existing, from)
 		if err != nil {
 			b.Fatal(err)
 		}
 		n = len(slots)
 	}
 	b.ReportMetric(float64(n), "slots/op")
+	b.ReportMetric(float64(len(existing)), "booked")
 }

@@ -36,11 +36,15 @@ func ParseTimeOfDay(s string) (TimeOfDay, error) {
 	hh, mm, ok := strings.Cut(s, ":")
 	h, err1 := strconv.Atoi(hh)
 	m, err2 := strconv.Atoi(mm)
-	if !ok || len(hh) != 2 || len(mm) != 2 || err1 != nil || err2 != nil ||
+	if !ok || !twoDigits(hh) || !twoDigits(mm) || err1 != nil || err2 != nil ||
 		h < 0 || h > 24 || m < 0 || m > 59 || (h == 24 && m != 0) {
 		return 0, fmt.Errorf("%w: time of day %q is not HH:MM between 00:00 and 24:00", ErrInvalid, s)
 	}
 	return TimeOf(h, m), nil
+}
+
+func twoDigits(s string) bool {
+	return len(s) == 2 && '0' <= s[0] && s[0] <= '9' && '0' <= s[1] && s[1] <= '9'
 }
 
 func (t TimeOfDay) String() string { return fmt.Sprintf("%02d:%02d", int(t)/60, int(t)%60) }

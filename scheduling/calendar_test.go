@@ -53,7 +53,7 @@ func TestParseTimeOfDay(t *testing.T) {
 		ok   bool
 	}{
 		{"09:30", 570, true}, {"00:00", 0, true}, {"24:00", 1440, true}, {"23:59", 1439, true},
-		{"24:01", 0, false}, {"9:30", 0, false}, {"09:60", 0, false}, {"", 0, false}, {"-1:00", 0, false}, {"ab:cd", 0, false},
+		{"24:01", 0, false}, {"9:30", 0, false}, {"09:60", 0, false}, {"", 0, false}, {"-1:00", 0, false}, {"ab:cd", 0, false}, {"+1:00", 0, false}, {"09:+5", 0, false},
 	} {
 		got, err := ParseTimeOfDay(tc.in)
 		if (err == nil) != tc.ok || got != tc.want {
@@ -201,4 +201,22 @@ func TestCheckSlot(t *testing.T) {
 	if c.OpenAt(time.Date(2026, 6, 1, 17, 0, 0, 0, ny)) {
 		t.Error("OpenAt(17:00) = true, want false (ranges are half-open)")
 	}
+}
+
+func FuzzParseTimeOfDay(f *testing.F) {
+	for _, s := range []string{"09:30", "24:00", "00:00", "7:5", "99:99", "-1:00", "+1:00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		tod, err := ParseTimeOfDay(s)
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("error %v does not wrap ErrInvalid", err)
+			}
+			return
+		}
+		if tod < 0 || tod > 1440 || tod.String() != s {
+			t.Fatalf("ParseTimeOfDay(%q) = %d (%s)", s, tod, tod)
+		}
+	})
 }

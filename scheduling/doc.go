@@ -12,4 +12,8 @@
 // ErrInvalidRange and ErrOutsideHours) for bad input, ErrNotFound,
 // ErrDuplicate and ErrConflict. A slot that is taken yields a *ConflictError
 // whose Next field lists free slots after it.
+//
+// All types here are plain values and all functions are pure (time comes
+// in as an argument): values are safe to share between goroutines as long
+// as none of them mutates one.
 package scheduling

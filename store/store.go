@@ -9,7 +9,8 @@
 // business ID, and a record of another business is reported as
 // scheduling.ErrNotFound, exactly as if it did not exist. Errors match the
 // sentinels of package scheduling with errors.Is (ErrInvalid, ErrNotFound,
-// ErrDuplicate, ErrConflict).
+// ErrDuplicate, ErrConflict). Record types (BusinessRecord, APIKey, Page,
+// filters) are plain values, safe to share read-only.
 package store
 
 import (

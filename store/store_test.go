@@ -97,3 +97,26 @@ func TestMatchLead(t *testing.T) {
 		}
 	}
 }
+
+func FuzzDecodeCursor(f *testing.F) {
+	f.Add(EncodeCursor("apt", "1780000000000000000", "apt_x"), 2)
+	f.Add(EncodeCursor("lead", "lead_1"), 1)
+	f.Add("", 1)
+	f.Add("AAAA", 0)
+	f.Fuzz(func(t *testing.T, c string, n int) {
+		n = n%4 + 1
+		if n < 1 {
+			n = -n + 1
+		}
+		key, err := DecodeCursor(c, "apt", n)
+		if err != nil {
+			if !errors.Is(err, scheduling.ErrInvalid) {
+				t.Fatalf("error %v does not wrap ErrInvalid", err)
+			}
+			return
+		}
+		if len(key) != n {
+			t.Fatalf("got %d parts, want %d", len(key), n)
+		}
+	})
+}

@@ -77,15 +77,17 @@ func decodeAppt(raw string) (scheduling.Appointment, error) {
 //	      id→block end ms), 4 all (zset id→start ms), 5 idempotency key
 //	ARGV: 1 id, 2 expected current record ("" = must not exist), 3 new record,
 //	      4 start ms, 5 block end ms, 6 "1" if booked, 7 "1" to check overlap,
-//	      8 exclusive lower score bound for overlap candidates, 9 "1" to use KEYS[5]
+//	      8 "1" to use KEYS[5]
 //
-// A block is at most MaxBlock long, so overlapping blocks start in
-// (start-MaxBlock, blockEnd): ARGV[8] is "(" + start-MaxBlock.
+// Booked blocks of a business never overlap one another (every write goes
+// through this check), so their ends grow with their starts: only the
+// latest one (other than this appointment) starting before the new block's
+// end can reach past its start. That keeps the check O(log n).
 var putApptScript = goredis.NewScript(`
 local cur = redis.call('GET', KEYS[1])
 if ARGV[2] == '' then
   if cur then return {'exists'} end
-  if ARGV[9] == '1' then
+  if ARGV[8] == '1' then
     local prev = redis.call('GET', KEYS[5])
     if prev then return {'idem', prev} end
   end
@@ -94,11 +96,12 @@ elseif cur ~= ARGV[2] then
 end
 local s = tonumber(ARGV[4])
 if ARGV[7] == '1' then
-  local ids = redis.call('ZRANGEBYSCORE', KEYS[2], ARGV[8], '(' .. ARGV[5])
+  local ids = redis.call('ZREVRANGEBYSCORE', KEYS[2], '(' .. ARGV[5], '-inf', 'LIMIT', 0, 2)
   for _, other in ipairs(ids) do
     if other ~= ARGV[1] then
       local e = tonumber(redis.call('HGET', KEYS[3], other))
       if e and e > s then return {'conflict', other} end
+      break
     end
   end
 end
@@ -111,7 +114,7 @@ else
   redis.call('HDEL', KEYS[3], ARGV[1])
 end
 redis.call('ZADD', KEYS[4], ARGV[4], ARGV[1])
-if ARGV[9] == '1' then redis.call('SET', KEYS[5], ARGV[1]) end
+if ARGV[8] == '1' then redis.call('SET', KEYS[5], ARGV[1]) end
 return {'ok'}
 `)
 
@@ -141,7 +144,7 @@ func (s *appointments) put(ctx context.Context, a scheduling.Appointment, prev s
 	}
 	res, err := (*Store)(s).result(ctx, putApptScript, keys,
 		a.ID, prev, encodeAppt(a), ms(a.Start), ms(a.BlockEnd()), flag(a.Status == scheduling.StatusBooked),
-		flag(checkOverlap), "("+strconv.FormatInt(ms(a.Start.Add(-scheduling.MaxBlock)), 10), flag(useIdem))
+		flag(checkOverlap), flag(useIdem))
 	if err != nil {
 		return "", "", err
 	}

@@ -146,7 +146,13 @@ func testIdempotency(t *testing.T, e *env) {
 func testReschedule(t *testing.T, e *env) {
 	a := e.book(t, bizA, req("cut", at(1, 10, 0), "Ann"))
 	b := e.book(t, bizA, req("cut", at(1, 11, 0), "Bob"))
+	e.book(t, bizA, req("cut", at(1, 9, 0), "Dan")) // 9:00–9:45
 	e.clk.Advance(time.Minute)
+
+	// Moving back onto Dan: the moved appointment itself starts latest
+	// before the new block's end, and must not hide Dan.
+	_, err := e.s.Appointments().Reschedule(e.ctx, bizA, e.cal, a.ID, at(1, 9, 30))
+	wantErr(t, "move onto Dan", err, scheduling.ErrConflict)
 
 	moved, err := e.s.Appointments().Reschedule(e.ctx, bizA, e.cal, a.ID, at(1, 10, 15))
 	if err != nil {
