@@ -75,9 +75,9 @@ type Leads interface {
 	Upsert(ctx context.Context, businessID string, l scheduling.Lead) (lead scheduling.Lead, created bool, err error)
 	Get(ctx context.Context, businessID, id string) (scheduling.Lead, error)
 	// Update replaces the editable fields of lead l.ID (name, phone, email,
-	// company, notes, source, status, score); IDs of calls and appointments
-	// and CreatedAt are kept. A phone that belongs to another lead is
-	// scheduling.ErrDuplicate.
+	// company, notes, score, and source and status unless empty); IDs of
+	// calls and appointments and CreatedAt are kept. A phone that belongs to
+	// another lead is scheduling.ErrDuplicate.
 	Update(ctx context.Context, businessID string, l scheduling.Lead) (scheduling.Lead, error)
 	Delete(ctx context.Context, businessID, id string) error
 	// List returns leads matching f, newest first, and the cursor of the

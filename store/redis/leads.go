@@ -201,6 +201,7 @@ func (s *leads) Get(ctx context.Context, businessID, id string) (scheduling.Lead
 
 func (s *leads) Update(ctx context.Context, businessID string, in scheduling.Lead) (scheduling.Lead, error) {
 	const op = "update lead"
+	keepSource, keepStatus := in.Source == "", in.Status == ""
 	in, err := in.Normalize("")
 	if err != nil {
 		return scheduling.Lead{}, fmt.Errorf("redis: %s: %w", op, err)
@@ -208,7 +209,13 @@ func (s *leads) Update(ctx context.Context, businessID string, in scheduling.Lea
 	return s.modify(ctx, op, businessID, in.ID, func(cur scheduling.Lead) (scheduling.Lead, error) {
 		out := cur
 		out.Name, out.Phone, out.Email, out.Company, out.Notes = in.Name, in.Phone, in.Email, in.Company, in.Notes
-		out.Source, out.Status, out.Score = in.Source, in.Status, in.Score
+		out.Score = in.Score
+		if !keepSource {
+			out.Source = in.Source
+		}
+		if !keepStatus {
+			out.Status = in.Status
+		}
 		return out, nil
 	})
 }

@@ -120,6 +120,7 @@ func (s *leads) Get(ctx context.Context, businessID, id string) (scheduling.Lead
 
 func (s *leads) Update(ctx context.Context, businessID string, in scheduling.Lead) (scheduling.Lead, error) {
 	const op = "update lead"
+	keepSource, keepStatus := in.Source == "", in.Status == ""
 	in, err := in.Normalize("")
 	if err != nil {
 		return scheduling.Lead{}, fmt.Errorf("sqlite: %s: %w", op, err)
@@ -142,7 +143,13 @@ func (s *leads) Update(ctx context.Context, businessID string, in scheduling.Lea
 		}
 		out = cur
 		out.Name, out.Phone, out.Email, out.Company, out.Notes = in.Name, in.Phone, in.Email, in.Company, in.Notes
-		out.Source, out.Status, out.Score, out.UpdatedAt = in.Source, in.Status, in.Score, s.now()
+		out.Score, out.UpdatedAt = in.Score, s.now()
+		if !keepSource {
+			out.Source = in.Source
+		}
+		if !keepStatus {
+			out.Status = in.Status
+		}
 		return updateLead(ctx, tx, out)
 	})
 	if err != nil {
@@ -157,8 +164,12 @@ func (s *leads) Delete(ctx context.Context, businessID, id string) error {
 		if err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return errors.Join(err, store.NotFound("lead", id))
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return store.NotFound("lead", id)
 		}
 		return nil
 	})

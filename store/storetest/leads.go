@@ -73,12 +73,13 @@ func testLeadUpsert(t *testing.T, e *env) {
 
 func testLeadCRUD(t *testing.T, e *env) {
 	ann, _ := e.upsert(t, bizA, scheduling.Lead{Name: "Ann", Phone: phoneAnn})
-	bob, _ := e.upsert(t, bizA, scheduling.Lead{Name: "Bob", Phone: phoneBob, CallIDs: []string{"CA9"}})
+	bob, _ := e.upsert(t, bizA, scheduling.Lead{Name: "Bob", Phone: phoneBob, CallIDs: []string{"CA9"}, Source: scheduling.SourceCall})
 	e.clk.Advance(time.Minute)
 
 	upd := bob
 	upd.Name, upd.Company, upd.Status, upd.Score = "Bob Stone", "Stone & Co", scheduling.LeadQualified, 70
 	upd.CallIDs = nil // Update keeps links whatever the request says
+	upd.Source = ""   // and an empty source keeps the stored one
 	got, err := e.s.Leads().Update(e.ctx, bizA, upd)
 	if err != nil {
 		t.Fatalf("Update: %v", err)
