@@ -25,14 +25,6 @@ type Transport interface {
 	Clear()
 }
 
-// Input is one event from the caller's side: 20 ms of audio at the
-// transport rate, a key press, or a mark the transport echoed.
-type Input struct {
-	Audio []int16
-	Digit string
-	Mark  string
-}
-
 // Action is what a tool asks the session to do beyond speaking.
 type Action struct {
 	EndCall  bool
@@ -86,8 +78,8 @@ type Config struct {
 	System string
 	// Greeting is spoken first (the disclosure included).
 	Greeting string
-	// InputRate and OutputRate are the transport's sample rates.
-	InputRate, OutputRate int
+	// OutputRate is the sample rate the transport plays.
+	OutputRate int
 
 	// Silence that ends a caller turn; default 400 ms.
 	Silence time.Duration
@@ -196,21 +188,17 @@ func NewSession(cfg Config, out Transport) (*Session, error) {
 	if cfg.STT == nil || cfg.LLM == nil || cfg.TTS == nil || cfg.VAD == nil {
 		return nil, errors.New("agent: session needs STT, LLM, TTS and VAD")
 	}
-	if cfg.InputRate <= 0 || cfg.OutputRate <= 0 {
-		return nil, errors.New("agent: session needs input and output rates")
+	if cfg.OutputRate <= 0 {
+		return nil, errors.New("agent: session needs the transport's output rate")
 	}
-	toSTT, err := media.NewResampler(cfg.InputRate, Rate)
-	if err != nil {
-		return nil, fmt.Errorf("agent: session: %w", err)
-	}
-	return &Session{cfg: cfg, out: out, log: cfg.Logger, toSTT: toSTT, events: make(chan replyEvent, 64), early: map[string]bool{}}, nil
+	return &Session{cfg: cfg, out: out, log: cfg.Logger, events: make(chan replyEvent, 64), early: map[string]bool{}}, nil
 }
 
 const prerollFrames = 10 // 200 ms of audio before speech was detected
 
 // Run converses until the caller hangs up (in is closed: nil), the agent
 // ends the call (ErrEndCall), or ctx ends.
-func (s *Session) Run(ctx context.Context, in <-chan Input) (err error) {
+func (s *Session) Run(ctx context.Context, in <-chan media.In) (err error) {
 	s.rec, err = s.cfg.STT.NewRecognizer(ctx, s.cfg.Vocabulary)
 	if err != nil {
 		return fmt.Errorf("agent: recognizer: %w", err)
@@ -235,15 +223,15 @@ func (s *Session) Run(ctx context.Context, in <-chan Input) (err error) {
 			if !ok {
 				return nil // the caller hung up
 			}
-			switch {
-			case x.Mark != "":
+			switch x.Kind {
+			case media.InMark:
 				if done := s.handleMark(x.Mark); done {
 					return ErrEndCall
 				}
-			case x.Digit != "":
+			case media.InDTMF:
 				s.handleDigit(ctx, x.Digit)
-			case len(x.Audio) > 0:
-				if err := s.handleAudio(ctx, x.Audio); err != nil {
+			case media.InAudio:
+				if err := s.handleAudio(ctx, x.Rate, x.PCM()); err != nil {
 					return err
 				}
 			}
@@ -256,8 +244,15 @@ func (s *Session) audible() bool {
 	return s.reply != nil && (!s.reply.done || len(s.reply.pending) > 0)
 }
 
-func (s *Session) handleAudio(ctx context.Context, pcm []int16) error {
-	s.now += media.Duration(s.cfg.InputRate, len(pcm))
+func (s *Session) handleAudio(ctx context.Context, rate int, pcm []int16) error {
+	if s.toSTT == nil || s.toSTT.InRate() != rate {
+		rs, err := media.NewResampler(rate, Rate)
+		if err != nil {
+			return fmt.Errorf("agent: caller audio: %w", err)
+		}
+		s.toSTT = rs
+	}
+	s.now += media.Duration(rate, len(pcm))
 	s.frame16 = s.toSTT.Process(s.frame16[:0], pcm)
 	frame := s.frame16
 	speech := s.cfg.VAD.Speech(frame, Rate)

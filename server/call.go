@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"math"
 	"time"
@@ -11,8 +12,24 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/frontdesk/frontdesk/configs"
+	"github.com/frontdesk/frontdesk/media"
 	"github.com/frontdesk/frontdesk/media/twilio"
 )
+
+// transport is a call's media connection: a Twilio Media Streams session
+// today, a WebRTC peer connection next. Everything but Run is safe for
+// concurrent use.
+type transport interface {
+	Run(ctx context.Context) error
+	In() <-chan media.In
+	Play(pcm []int16)
+	Mark(name string)
+	Clear()
+	OutputRate() int
+	Stats() media.Stats
+}
+
+var _ transport = (*twilio.Session)(nil)
 
 // call is one phone call in progress. It owns the goroutines of the call in
 // one errgroup: Run returns when the call has ended and all of them stopped.
@@ -23,7 +40,7 @@ type call struct {
 	transport string
 	sid       string // the carrier's call ID (Twilio CallSid)
 	started   time.Time
-	sess      *twilio.Session
+	tr        transport
 	log       *slog.Logger
 	srv       *Server
 }
@@ -35,14 +52,14 @@ func newCallID() string {
 }
 
 // newCall registers a call, or returns nil when the server is draining.
-func (s *Server) newCall(biz *configs.Business, transport, sid, from string, sess *twilio.Session) *call {
+func (s *Server) newCall(biz *configs.Business, kind, sid, from string, tr transport) *call {
 	c := &call{
 		id:        newCallID(),
 		business:  biz,
-		transport: transport,
+		transport: kind,
 		sid:       sid,
 		started:   s.now(),
-		sess:      sess,
+		tr:        tr,
 		srv:       s,
 	}
 	c.log = s.log.With("call_id", c.id, "business", biz.ID, "call_sid", sid)
@@ -54,14 +71,14 @@ func (s *Server) newCall(biz *configs.Business, transport, sid, from string, ses
 	s.live[c.id] = c
 	s.calls.Add(1)
 	s.metrics.activeCalls.Inc()
-	c.log.Info("call started", "transport", transport, "from", redactNumber(from))
+	c.log.Info("call started", "transport", kind, "from", redactNumber(from))
 	return c
 }
 
 // Run runs the call until the caller hangs up or ctx ends.
 func (c *call) Run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return c.sess.Run(gctx) })
+	g.Go(func() error { return c.tr.Run(gctx) })
 	g.Go(func() error { return c.converse(gctx) })
 	err := g.Wait()
 	c.srv.endCall(c, ctx.Err(), err)
@@ -71,7 +88,7 @@ func (c *call) Run(ctx context.Context) error {
 // endCall unregisters c. cut is set when the server ended the call, err
 // when the peer broke the protocol.
 func (s *Server) endCall(c *call, cut, err error) {
-	st := c.sess.Stats()
+	st := c.tr.Stats()
 	outcome := "completed"
 	switch {
 	case cut != nil:
@@ -106,12 +123,26 @@ func (c *call) converse(ctx context.Context) error {
 // is silence queued ahead of the caller's audio, so the pacer, not a timer
 // per frame, keeps the timing: output is the input shifted by the delay.
 func (c *call) echo() error {
-	delay := c.srv.cfg.Agent.EchoDelay
-	c.sess.Play(make([]int16, int(delay.Seconds()*twilio.Rate)))
-	for in := range c.sess.In() {
-		if in.Kind == twilio.InAudio {
-			c.sess.Play(in.Frame[:in.N])
+	rate := c.tr.OutputRate()
+	c.tr.Play(make([]int16, media.Samples(rate, c.srv.cfg.Agent.EchoDelay)))
+	var rs *media.Resampler
+	var buf []int16
+	for in := range c.tr.In() {
+		if in.Kind != media.InAudio {
+			continue
 		}
+		pcm := in.PCM()
+		if in.Rate != rate {
+			if rs == nil {
+				var err error
+				if rs, err = media.NewResampler(in.Rate, rate); err != nil {
+					return fmt.Errorf("echo: %w", err)
+				}
+			}
+			buf = rs.Process(buf[:0], pcm)
+			pcm = buf
+		}
+		c.tr.Play(pcm)
 	}
 	return nil
 }
@@ -119,13 +150,14 @@ func (c *call) echo() error {
 // greet plays a short rising tone sequence with a mark after it, then waits
 // for the caller to hang up.
 func (c *call) greet() error {
+	rate := c.tr.OutputRate()
 	for _, f := range []float64{523.25, 659.25, 783.99} {
-		c.sess.Play(tone(twilio.Rate, f, 250*time.Millisecond, 0.3))
-		c.sess.Play(make([]int16, twilio.Rate/10))
+		c.tr.Play(tone(rate, f, 250*time.Millisecond, 0.3))
+		c.tr.Play(make([]int16, rate/10))
 	}
-	c.sess.Mark("greeting")
-	for in := range c.sess.In() {
-		if in.Kind == twilio.InMark {
+	c.tr.Mark("greeting")
+	for in := range c.tr.In() {
+		if in.Kind == media.InMark {
 			c.log.Debug("mark echoed", "mark", in.Mark)
 		}
 	}

@@ -67,40 +67,8 @@ type SessionOptions struct {
 	Now func() time.Time
 }
 
-// InKind is the kind of an inbound event delivered to the call.
-type InKind uint8
-
-const (
-	InAudio InKind = iota + 1 // Frame holds 20 ms of caller audio
-	InDTMF                    // Digit holds the key
-	InMark                    // Mark names a mark Twilio echoed: its audio played or was cleared
-)
-
-// In is one inbound event for the call: caller audio, a key press or an
-// echoed mark. Audio is PCM16 at 8 kHz; N samples of Frame are valid.
-type In struct {
-	Kind  InKind
-	N     int
-	Frame [FrameSamples]int16
-	// Timestamp is the media timestamp Twilio stamped on the audio.
-	Timestamp time.Duration
-	Digit     string
-	Mark      string
-}
-
-// Stats counts what a session saw. Read it after Run returns, or at any time
-// through Session.Stats.
-type Stats struct {
-	FramesIn      int64
-	FramesOut     int64
-	FramesLost    int64 // sequence gaps in what Twilio sent
-	FramesDropped int64 // caller frames dropped because the call fell behind
-	MarksSent     int64
-	MarksEchoed   int64
-	Clears        int64
-	DTMF          int64
-	Unknown       int64 // unknown events, ignored
-}
+// Stats counts what a session saw.
+type Stats = media.Stats
 
 // Session is the server side of one Media Streams WebSocket. Accept reads
 // the stream's connected and start events; Run then moves audio until the
@@ -112,7 +80,7 @@ type Session struct {
 	opts  SessionOptions
 	log   *slog.Logger
 	start Start
-	in    chan In
+	in    chan media.In
 	wake  chan struct{}
 	done  chan struct{}
 
@@ -190,13 +158,16 @@ func newSession(conn *websocket.Conn, opts SessionOptions) *Session {
 		conn:    conn,
 		opts:    opts,
 		log:     opts.Logger,
-		in:      make(chan In, inboundQueue),
+		in:      make(chan media.In, inboundQueue),
 		wake:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
 		wbuf:    make([]byte, 0, 512),
 		readBuf: make([]byte, 0, 1024),
 	}
 }
+
+// OutputRate is the rate Play takes: 8 kHz.
+func (s *Session) OutputRate() int { return Rate }
 
 // Start returns the stream's start event: stream and call SIDs, custom
 // parameters and media format.
@@ -205,7 +176,7 @@ func (s *Session) Start() Start { return s.start }
 // In delivers caller audio, key presses and echoed marks, in order. It is
 // closed when Run returns. A call that falls a second behind loses frames
 // (counted in Stats.FramesDropped) rather than stalling the socket.
-func (s *Session) In() <-chan In { return s.in }
+func (s *Session) In() <-chan media.In { return s.in }
 
 // Stats returns the counts so far.
 func (s *Session) Stats() Stats {
@@ -479,13 +450,13 @@ func (s *Session) readLoop() error {
 			s.deliverAudio(ev)
 		case EventDTMF:
 			s.count(func(st *Stats) { st.DTMF++ })
-			s.deliver(In{Kind: InDTMF, Digit: ev.Digit})
+			s.deliver(media.In{Kind: media.InDTMF, Digit: ev.Digit})
 		case EventMark:
 			s.mu.Lock()
 			s.stats.MarksEchoed++
 			s.lastMark = ev.Mark
 			s.mu.Unlock()
-			s.deliver(In{Kind: InMark, Mark: ev.Mark})
+			s.deliver(media.In{Kind: media.InMark, Mark: ev.Mark})
 		case EventStop:
 			return nil
 		case EventStart:
@@ -502,8 +473,9 @@ func (s *Session) deliverAudio(ev *Event) {
 	p := ev.Payload
 	ts := time.Duration(ev.Timestamp) * time.Millisecond
 	for len(p) > 0 {
-		var in In
-		in.Kind = InAudio
+		var in media.In
+		in.Kind = media.InAudio
+		in.Rate = Rate
 		in.Timestamp = ts
 		n := min(len(p), FrameSamples)
 		in.N = media.DecodeUlaw(in.Frame[:n], p[:n])
@@ -519,7 +491,7 @@ func (s *Session) deliverAudio(ev *Event) {
 
 // deliver hands an event to the call without ever blocking the socket: if
 // the call has fallen a second behind, the oldest event is dropped.
-func (s *Session) deliver(in In) {
+func (s *Session) deliver(in media.In) {
 	for {
 		select {
 		case s.in <- in:
@@ -552,36 +524,44 @@ func isClosed(err error) bool {
 }
 
 // writeLoop paces queued audio at real time with a bounded lead, sends marks
-// behind their audio and clear when asked, and pings.
+// behind their audio and clear when asked, and pings. It sleeps until the
+// instant the next frame is due rather than ticking: a fixed ticker beating
+// against the moments audio is queued would delay frames by up to a tick.
 func (s *Session) writeLoop(ctx context.Context) error {
-	tick := time.NewTicker(media.FrameDuration)
-	defer tick.Stop()
-	lastPing := s.opts.Now()
+	timer := time.NewTimer(s.opts.PingInterval)
+	defer timer.Stop()
+	nextPing := s.opts.Now().Add(s.opts.PingInterval)
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-s.done:
 			return nil
-		case <-tick.C:
+		case <-timer.C:
 		case <-s.wake:
 		}
 		now := s.opts.Now()
-		if err := s.sendDue(now); err != nil {
+		next, err := s.sendDue(now)
+		if err != nil {
 			return err
 		}
-		if now.Sub(lastPing) >= s.opts.PingInterval {
-			lastPing = now
+		if !now.Before(nextPing) {
+			nextPing = now.Add(s.opts.PingInterval)
 			if err := s.conn.WriteControl(websocket.PingMessage, nil, now.Add(5*time.Second)); err != nil {
 				return fmt.Errorf("twilio: ping: %w", err)
 			}
 		}
+		if next.IsZero() || next.After(nextPing) {
+			next = nextPing
+		}
+		timer.Reset(next.Sub(now))
 	}
 }
 
 // sendDue writes what may leave now: a clear if asked, then audio and marks
-// until Twilio's buffer holds Lead of audio.
-func (s *Session) sendDue(now time.Time) error {
+// until Twilio's buffer holds Lead of audio. It returns when the next queued
+// frame is due, or the zero time when nothing is queued.
+func (s *Session) sendDue(now time.Time) (next time.Time, err error) {
 	if s.playEnd.Before(now) {
 		s.playEnd = now
 	}
@@ -592,27 +572,28 @@ func (s *Session) sendDue(now time.Time) error {
 		s.mu.Unlock()
 		s.playEnd = now
 		if err := s.write(AppendClear(s.wbuf[:0], s.start.StreamSID)); err != nil {
-			return err
+			return time.Time{}, err
 		}
 		s.mu.Lock()
 	}
 	for s.head < len(s.queue) {
 		it := &s.queue[s.head]
-		if it.n > 0 && s.playEnd.Sub(now) >= s.opts.Lead {
-			break
+		due := s.playEnd.Add(-s.opts.Lead)
+		if it.n > 0 && due.After(now) {
+			s.mu.Unlock()
+			return due, nil
 		}
 		s.head++
 		if it.n == 0 {
 			s.stats.MarksSent++
 			s.wbuf = AppendMark(s.wbuf[:0], s.start.StreamSID, it.mark)
 		} else {
-			// The frame should have left when Twilio's buffer fell below
-			// the lead, or when it was queued, whichever is later.
-			due := s.playEnd.Add(-s.opts.Lead)
-			if it.at.After(due) {
-				due = it.at
-			}
+			// The frame should have left when Twilio's buffer fell to the
+			// lead, or when it was queued, whichever is later.
 			late := now.Sub(due)
+			if it.at.After(due) {
+				late = now.Sub(it.at)
+			}
 			s.playEnd = s.playEnd.Add(samplesDur(it.n))
 			s.queued -= samplesDur(it.n)
 			s.stats.FramesOut++
@@ -622,12 +603,12 @@ func (s *Session) sendDue(now time.Time) error {
 		// Write without the lock: Play and Clear must never wait on the network.
 		s.mu.Unlock()
 		if err := s.write(s.wbuf); err != nil {
-			return err
+			return time.Time{}, err
 		}
 		s.mu.Lock()
 	}
 	s.mu.Unlock()
-	return nil
+	return time.Time{}, nil
 }
 
 func (s *Session) write(msg []byte) error {

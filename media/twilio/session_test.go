@@ -11,6 +11,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/frontdesk/frontdesk/internal/leaktest"
+	"github.com/frontdesk/frontdesk/media"
 	"github.com/frontdesk/frontdesk/media/twilio"
 )
 
@@ -204,16 +205,16 @@ func TestSessionClear(t *testing.T) {
 
 func TestSessionDeliversAudioDTMFAndCountsGaps(t *testing.T) {
 	leaktest.Check(t)
-	got := make(chan []twilio.In, 1)
+	got := make(chan []media.In, 1)
 	stats := make(chan twilio.Stats, 1)
 	c := pair(t, twilio.SessionOptions{}, func(s *twilio.Session, err error) {
 		if err != nil {
 			t.Errorf("accept: %v", err)
 			return
 		}
-		collected := make(chan []twilio.In)
+		collected := make(chan []media.In)
 		go func() {
-			var ins []twilio.In
+			var ins []media.In
 			for in := range s.In() {
 				ins = append(ins, in)
 			}
@@ -236,7 +237,7 @@ func TestSessionDeliversAudioDTMFAndCountsGaps(t *testing.T) {
 	send(t, c, twilio.AppendStop(nil, sid, 8, "AC1", "CA1"))
 	ins := <-got
 	st := <-stats
-	if len(ins) != 3 || ins[0].Kind != twilio.InAudio || ins[2].Kind != twilio.InDTMF || ins[2].Digit != "7" {
+	if len(ins) != 3 || ins[0].Kind != media.InAudio || ins[2].Kind != media.InDTMF || ins[2].Digit != "7" {
 		t.Fatalf("got %+v, want audio, audio, dtmf 7", ins)
 	}
 	if ins[0].N != 160 || ins[0].Frame[0] != 32124 {
