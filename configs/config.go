@@ -27,6 +27,7 @@ const (
 	DefaultEchoDelay       = time.Second
 	DefaultCurrency        = "USD"
 	DefaultDisclosure      = "This call is answered by an AI assistant and may be recorded."
+	DefaultRedisPrefix     = "fd:"
 
 	// DevAuthToken is the Twilio auth token used in dev mode when
 	// twilio.auth_token is empty, so that the local simulator and tests
@@ -48,7 +49,7 @@ const (
 )
 
 // Config is one Frontdesk deployment: the server, Twilio credentials, the
-// agent, retention plans and the businesses it answers for.
+// agent, the store, retention plans and the businesses it answers for.
 //
 // A Config is not modified by this package after Parse returns it; it is
 // safe for concurrent reads. Callers that modify it must synchronise.
@@ -56,6 +57,7 @@ type Config struct {
 	Server     Server          `yaml:"server"`
 	Twilio     Twilio          `yaml:"twilio"`
 	Agent      Agent           `yaml:"agent"`
+	Store      Store           `yaml:"store"`
 	Plans      map[string]Plan `yaml:"plans"`      // default: DefaultPlans() when none given
 	Businesses []Business      `yaml:"businesses"` // at least one
 }
@@ -93,6 +95,38 @@ type Twilio struct {
 	// AuthToken signs Twilio webhooks. Secret: write it as ${ENV_VAR}.
 	// Empty in dev mode means DevAuthToken; required in production mode.
 	AuthToken string `yaml:"auth_token"`
+	// SMSFrom is the number (E.164, any format with the country code) or
+	// messaging service SID ("MG" and 32 hex digits) that SMS
+	// confirmations are sent from. Confirmations are sent only when it,
+	// AccountSID and AuthToken are all set. Default empty (no SMS).
+	SMSFrom string `yaml:"sms_from"`
+}
+
+// SMSEnabled reports whether SMS confirmations can be sent: an account
+// SID, an auth token and a sender are configured.
+func (t Twilio) SMSEnabled() bool {
+	return t.AccountSID != "" && t.AuthToken != "" && t.SMSFrom != ""
+}
+
+// Store backends.
+const (
+	StoreSQLite = "sqlite" // one SQLite file under server.data_dir: one node
+	StoreRedis  = "redis"  // a Redis server shared by several nodes
+)
+
+// Store chooses where business data (appointments, leads, API-created
+// businesses, API keys) is kept. Safe for concurrent reads. Its String
+// and LogValue methods redact a password in RedisURL.
+type Store struct {
+	// Backend is StoreSQLite or StoreRedis. Default "sqlite".
+	Backend string `yaml:"backend"`
+	// RedisURL locates the Redis server when Backend is "redis":
+	// redis://[user:password@]host:port[/db] or rediss:// for TLS. May
+	// hold a password: write it as ${REDIS_URL}. Required for redis.
+	RedisURL string `yaml:"redis_url"`
+	// RedisPrefix starts every Redis key, so that several deployments can
+	// share one server. Default "fd:".
+	RedisPrefix string `yaml:"redis_prefix"`
 }
 
 // Agent chooses what answers calls. Safe for concurrent reads.

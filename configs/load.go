@@ -71,6 +71,7 @@ func Parse(name string, data []byte, getenv func(string) (string, bool)) (*Confi
 			MaxCalls:        DefaultMaxCalls,
 		},
 		Agent: Agent{Mode: AgentGreeting, EchoDelay: DefaultEchoDelay},
+		Store: Store{Backend: StoreSQLite, RedisPrefix: DefaultRedisPrefix},
 	}
 	root, err := parseYAML(data)
 	switch {
@@ -160,13 +161,14 @@ func splitYAMLError(err error) (line int, msg string) {
 // yaml.v3's reflection, so that every error can name its field path and
 // line, and so that errors are collected instead of stopping at the first.
 type decoder struct {
-	file   string
-	getenv func(string) (string, bool)
-	lines  map[string]int // field path -> line, for the semantic checks
-	errs   ValidationErrors
-	nodes  int             // nodes visited so far
-	budget int             // nodes that may be visited: bounds alias expansion
-	failed map[string]bool // paths with decode errors, set by check
+	file    string
+	getenv  func(string) (string, bool)
+	literal bool           // values are taken as written: no ${ENV} expansion
+	lines   map[string]int // field path -> line, for the semantic checks
+	errs    ValidationErrors
+	nodes   int             // nodes visited so far
+	budget  int             // nodes that may be visited: bounds alias expansion
+	failed  map[string]bool // paths with decode errors, set by check
 }
 
 // add records a problem, up to maxErrors.
@@ -279,6 +281,9 @@ func (d *decoder) scalar(n *yaml.Node, path string) (string, bool) {
 	if isNull(n) {
 		return "", true
 	}
+	if d.literal {
+		return n.Value, true
+	}
 	s, err := expand(n.Value, d.getenv)
 	if err != nil {
 		d.errorf(n, path, "%v", err)
@@ -343,12 +348,20 @@ func (d *decoder) config(n *yaml.Node, c *Config) {
 			d.mapping(n, p, map[string]field{
 				"account_sid": d.str(&c.Twilio.AccountSID),
 				"auth_token":  d.str(&c.Twilio.AuthToken),
+				"sms_from":    d.str(&c.Twilio.SMSFrom),
 			})
 		},
 		"agent": func(n *yaml.Node, p string) {
 			d.mapping(n, p, map[string]field{
 				"mode":       d.str(&c.Agent.Mode),
 				"echo_delay": d.duration(&c.Agent.EchoDelay),
+			})
+		},
+		"store": func(n *yaml.Node, p string) {
+			d.mapping(n, p, map[string]field{
+				"backend":      d.str(&c.Store.Backend),
+				"redis_url":    d.str(&c.Store.RedisURL),
+				"redis_prefix": d.str(&c.Store.RedisPrefix),
 			})
 		},
 		"plans": func(n *yaml.Node, p string) { d.plans(n, p, c) },

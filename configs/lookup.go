@@ -3,6 +3,7 @@ package configs
 import (
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strings"
 
 	"github.com/nyaruka/phonenumbers"
@@ -110,13 +111,14 @@ func redacted(secret string) string {
 }
 
 // Redacted returns a copy of c with its secrets (operator key, Twilio
-// auth token) replaced by "[redacted]", for printing the effective
+// auth token, the password in the Redis URL) replaced by "[redacted]", for printing the effective
 // config. The copy shares plans and businesses with c, which hold no
 // secrets; do not modify them.
 func (c *Config) Redacted() *Config {
 	r := *c
 	r.Server.OperatorKey = redacted(r.Server.OperatorKey)
 	r.Twilio.AuthToken = redacted(r.Twilio.AuthToken)
+	r.Store.RedisURL = redactURL(r.Store.RedisURL)
 	return &r
 }
 
@@ -130,6 +132,7 @@ func (c *Config) LogValue() slog.Value {
 		slog.Any("server", c.Server),
 		slog.Any("twilio", c.Twilio),
 		slog.String("agent_mode", c.Agent.Mode),
+		slog.Any("store", c.Store),
 		slog.Any("plans", sortedKeys(c.Plans)),
 		slog.Any("businesses", ids),
 	)
@@ -165,15 +168,53 @@ func (t Twilio) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("account_sid", t.AccountSID),
 		slog.String("auth_token", redacted(t.AuthToken)),
+		slog.String("sms_from", t.SMSFrom),
 	)
 }
 
 // String formats t for %v with the auth token redacted.
 func (t Twilio) String() string {
-	return fmt.Sprintf("{AccountSID:%s AuthToken:%s}", t.AccountSID, redacted(t.AuthToken))
+	return fmt.Sprintf("{AccountSID:%s AuthToken:%s SMSFrom:%s}", t.AccountSID, redacted(t.AuthToken), t.SMSFrom)
 }
 
 // GoString formats t for %#v with the auth token redacted.
 func (t Twilio) GoString() string {
-	return fmt.Sprintf("configs.Twilio{AccountSID:%q, AuthToken:%q}", t.AccountSID, redacted(t.AuthToken))
+	return fmt.Sprintf("configs.Twilio{AccountSID:%q, AuthToken:%q, SMSFrom:%q}", t.AccountSID, redacted(t.AuthToken), t.SMSFrom)
+}
+
+// redactURL replaces the password of a URL, if any, with "[redacted]".
+// Text that does not parse as a URL is redacted whole: it may be a
+// mistyped URL with a password in it.
+func redactURL(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "[redacted]"
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "[redacted]")
+		return strings.Replace(u.String(), url.QueryEscape("[redacted]"), "[redacted]", 1)
+	}
+	return u.String()
+}
+
+// LogValue logs s with the password in the Redis URL redacted.
+func (s Store) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("backend", s.Backend),
+		slog.String("redis_url", redactURL(s.RedisURL)),
+		slog.String("redis_prefix", s.RedisPrefix),
+	)
+}
+
+// String formats s for %v with the password in the Redis URL redacted.
+func (s Store) String() string {
+	return fmt.Sprintf("{Backend:%s RedisURL:%s RedisPrefix:%s}", s.Backend, redactURL(s.RedisURL), s.RedisPrefix)
+}
+
+// GoString formats s for %#v with the password in the Redis URL redacted.
+func (s Store) GoString() string {
+	return fmt.Sprintf("configs.Store{Backend:%q, RedisURL:%q, RedisPrefix:%q}", s.Backend, redactURL(s.RedisURL), s.RedisPrefix)
 }

@@ -17,6 +17,8 @@ var (
 	slugRE       = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 	accountSIDRE = regexp.MustCompile(`^AC[0-9a-fA-F]{32}$`)
 	currencyRE   = regexp.MustCompile(`^[A-Z]{3}$`)
+	// messagingServiceRE matches a Twilio messaging service SID.
+	messagingServiceRE = regexp.MustCompile(`^MG[0-9a-fA-F]{32}$`)
 )
 
 // minOperatorKey is the shortest operator key production mode accepts:
@@ -28,12 +30,20 @@ const minOperatorKey = 16
 // not decode kept its default, and complaining about that default would
 // only repeat the first error in other words.
 func (d *decoder) bad(path, format string, args ...any) {
-	for p := range ancestors(path) {
-		if d.failed[p] {
-			return
-		}
+	if d.failedAt(path) {
+		return
 	}
 	d.add(d.line(path), path, fmt.Sprintf(format, args...))
+}
+
+// failedAt reports whether decoding failed at path or around it.
+func (d *decoder) failedAt(path string) bool {
+	for p := range ancestors(path) {
+		if d.failed[p] {
+			return true
+		}
+	}
+	return false
 }
 
 // check validates the decoded config and completes it: it applies the
@@ -49,6 +59,9 @@ func (d *decoder) check(c *Config) {
 
 	if c.Twilio.AccountSID != "" && !accountSIDRE.MatchString(c.Twilio.AccountSID) {
 		d.bad("twilio.account_sid", `want "AC" followed by 32 hex digits`)
+	}
+	if c.Twilio.SMSFrom != "" {
+		d.checkSMSFrom(&c.Twilio)
 	}
 	if c.Twilio.AuthToken == "" {
 		if prod {
@@ -73,7 +86,49 @@ func (d *decoder) check(c *Config) {
 		}
 	}
 
+	d.checkStore(&c.Store)
 	d.checkBusinesses(c)
+}
+
+// checkSMSFrom checks the SMS sender and that the credentials to send
+// with are there (the dev token cannot send anything).
+func (d *decoder) checkSMSFrom(t *Twilio) {
+	if !messagingServiceRE.MatchString(t.SMSFrom) {
+		e164, err := normalizeNumber(t.SMSFrom)
+		if err != nil {
+			d.bad("twilio.sms_from", "%v (or a messaging service SID, \"MG\" and 32 hex digits)", err)
+		} else {
+			t.SMSFrom = e164
+		}
+	}
+	if t.AccountSID == "" {
+		d.bad("twilio.sms_from", "sending SMS needs twilio.account_sid")
+	}
+	if t.AuthToken == "" {
+		d.bad("twilio.sms_from", "sending SMS needs twilio.auth_token")
+	}
+}
+
+func (d *decoder) checkStore(s *Store) {
+	switch s.Backend {
+	case StoreSQLite:
+	case StoreRedis:
+		if s.RedisURL == "" {
+			d.bad("store.redis_url", "required with backend %q (write it as ${REDIS_URL})", StoreRedis)
+			break
+		}
+		u, err := url.Parse(s.RedisURL)
+		switch {
+		case err != nil:
+			d.bad("store.redis_url", "not a URL; want redis://[user:password@]host:port[/db]")
+		case u.Scheme != "redis" && u.Scheme != "rediss":
+			d.bad("store.redis_url", "scheme %q: want redis:// or rediss://", u.Scheme)
+		case u.Host == "":
+			d.bad("store.redis_url", "has no host; want redis://host:port")
+		}
+	default:
+		d.bad("store.backend", "%q is not a backend (want %q or %q)", s.Backend, StoreSQLite, StoreRedis)
+	}
 }
 
 func (d *decoder) checkServer(s *Server) {
@@ -140,73 +195,107 @@ func (d *decoder) checkBusinesses(c *Config) {
 		d.bad("businesses", "at least one business is required")
 		return
 	}
+	paths := make([]string, len(c.Businesses))
+	for i := range c.Businesses {
+		paths[i] = fmt.Sprintf("businesses[%d]", i)
+		d.checkBusiness(paths[i], &c.Businesses[i], c.Plans)
+	}
+	d.checkUnique(c.Businesses, paths)
+}
+
+// checkUnique reports IDs and numbers used twice among bs (found at
+// paths), and transfer numbers that Frontdesk itself answers.
+func (d *decoder) checkUnique(bs []Business, paths []string) {
 	ids := map[string]string{}     // id -> path of its first use
 	numbers := map[string]string{} // E.164 -> path of its first use
-	for i := range c.Businesses {
-		b := &c.Businesses[i]
-		p := fmt.Sprintf("businesses[%d]", i)
-		switch {
-		case b.ID == "":
-			d.bad(p+".id", "required")
-		case !slugRE.MatchString(b.ID):
-			d.bad(p+".id", "%q must be 1 to 63 lower-case letters, digits and dashes, starting with a letter or digit", b.ID)
-		case ids[b.ID] != "":
-			d.bad(p+".id", "%q is already used by %s", b.ID, ids[b.ID])
-		default:
-			ids[b.ID] = p
-		}
-		if strings.TrimSpace(b.Name) == "" {
-			d.bad(p+".name", "required")
-		}
-		for j, raw := range b.Numbers {
-			np := fmt.Sprintf("%s.numbers[%d]", p, j)
-			e164, err := normalizeNumber(raw)
-			if err != nil {
-				d.bad(np, "%v", err)
-				continue
+	for i := range bs {
+		b, p := &bs[i], paths[i]
+		if slugRE.MatchString(b.ID) {
+			if other := ids[b.ID]; other != "" {
+				d.bad(at(p, "id"), "%q is already used by %s", b.ID, other)
+			} else {
+				ids[b.ID] = at(p, "id")
 			}
-			b.Numbers[j] = e164
+		}
+		for j, e164 := range b.Numbers {
+			np := at(p, fmt.Sprintf("numbers[%d]", j))
+			if !strings.HasPrefix(e164, "+") || d.failedAt(np) {
+				continue // not normalised: reported already
+			}
 			if other, dup := numbers[e164]; dup {
 				d.bad(np, "%s is already used by %s", e164, other)
 				continue
 			}
 			numbers[e164] = np
 		}
-		d.checkTimeZone(p, b)
-		d.checkHours(p, b)
-		for j, cl := range b.Closures {
-			if cl.To.Compare(cl.From) < 0 {
-				d.bad(fmt.Sprintf("%s.closures[%d].to", p, j), "%s is before from %s", cl.To, cl.From)
-			}
-		}
-		if b.Greeting == "" && b.Name != "" {
-			b.Greeting = fmt.Sprintf("Thank you for calling %s. How can I help you today?", strings.TrimSpace(b.Name))
-		}
-		d.checkFAQs(p, b)
-		d.checkServices(p, b)
-		if !currencyRE.MatchString(b.Currency) {
-			d.bad(p+".currency", "%q is not an ISO 4217 code like \"USD\"", b.Currency)
-		}
-		switch _, ok := c.Plans[b.Plan]; {
-		case b.Plan == "":
-			d.bad(p+".plan", "required (one of %s)", strings.Join(sortedKeys(c.Plans), ", "))
-		case !ok:
-			d.bad(p+".plan", "%q is not a plan (want one of %s)", b.Plan, strings.Join(sortedKeys(c.Plans), ", "))
-		}
-		if b.TransferNumber != "" {
-			e164, err := normalizeNumber(b.TransferNumber)
-			if err != nil {
-				d.bad(p+".transfer_number", "%v", err)
-			} else {
-				b.TransferNumber = e164
-			}
-		}
 	}
 	// Transferring to a number Frontdesk answers would loop the call back
 	// to the receptionist.
-	for i, b := range c.Businesses {
+	for i, b := range bs {
 		if other, ok := numbers[b.TransferNumber]; ok && b.TransferNumber != "" {
-			d.bad(fmt.Sprintf("businesses[%d].transfer_number", i), "%s is answered by Frontdesk (%s); transfer to a human's number", b.TransferNumber, other)
+			d.bad(at(paths[i], "transfer_number"), "%s is answered by Frontdesk (%s); transfer to a human's number", b.TransferNumber, other)
+		}
+	}
+}
+
+// at joins a field path and a key; an empty path is the document itself.
+func at(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// checkBusiness validates one business found at path and completes it:
+// numbers in E.164, the default greeting, sorted hours, its time zone.
+// Checks across businesses (unique IDs and numbers) are the caller's.
+func (d *decoder) checkBusiness(p string, b *Business, plans map[string]Plan) {
+	switch {
+	case b.ID == "":
+		d.bad(at(p, "id"), "required")
+	case !slugRE.MatchString(b.ID):
+		d.bad(at(p, "id"), "%q must be 1 to 63 lower-case letters, digits and dashes, starting with a letter or digit", b.ID)
+	}
+	if strings.TrimSpace(b.Name) == "" {
+		d.bad(at(p, "name"), "required")
+	}
+	for j, raw := range b.Numbers {
+		np := at(p, fmt.Sprintf("numbers[%d]", j))
+		e164, err := normalizeNumber(raw)
+		if err != nil {
+			d.bad(np, "%v", err)
+			d.failed[np] = true
+			continue
+		}
+		b.Numbers[j] = e164
+	}
+	d.checkTimeZone(p, b)
+	d.checkHours(p, b)
+	for j, cl := range b.Closures {
+		if cl.To.Compare(cl.From) < 0 {
+			d.bad(at(p, fmt.Sprintf("closures[%d].to", j)), "%s is before from %s", cl.To, cl.From)
+		}
+	}
+	if b.Greeting == "" && b.Name != "" {
+		b.Greeting = fmt.Sprintf("Thank you for calling %s. How can I help you today?", strings.TrimSpace(b.Name))
+	}
+	d.checkFAQs(p, b)
+	d.checkServices(p, b)
+	if !currencyRE.MatchString(b.Currency) {
+		d.bad(at(p, "currency"), "%q is not an ISO 4217 code like \"USD\"", b.Currency)
+	}
+	switch _, ok := plans[b.Plan]; {
+	case b.Plan == "":
+		d.bad(at(p, "plan"), "required (one of %s)", strings.Join(sortedKeys(plans), ", "))
+	case !ok:
+		d.bad(at(p, "plan"), "%q is not a plan (want one of %s)", b.Plan, strings.Join(sortedKeys(plans), ", "))
+	}
+	if b.TransferNumber != "" {
+		e164, err := normalizeNumber(b.TransferNumber)
+		if err != nil {
+			d.bad(at(p, "transfer_number"), "%v", err)
+		} else {
+			b.TransferNumber = e164
 		}
 	}
 }
@@ -214,16 +303,16 @@ func (d *decoder) checkBusinesses(c *Config) {
 func (d *decoder) checkTimeZone(p string, b *Business) {
 	switch b.TimeZone {
 	case "":
-		d.bad(p+".time_zone", `required, an IANA name like "America/New_York"`)
+		d.bad(at(p, "time_zone"), `required, an IANA name like "America/New_York"`)
 		return
 	case "Local":
 		// "Local" is the server's zone, which is not the business's.
-		d.bad(p+".time_zone", `"Local" is not allowed; give an IANA name like "America/New_York"`)
+		d.bad(at(p, "time_zone"), `"Local" is not allowed; give an IANA name like "America/New_York"`)
 		return
 	}
 	loc, err := time.LoadLocation(b.TimeZone)
 	if err != nil {
-		d.bad(p+".time_zone", "%q is not an IANA time zone", b.TimeZone)
+		d.bad(at(p, "time_zone"), "%q is not an IANA time zone", b.TimeZone)
 		return
 	}
 	b.loc = loc
@@ -243,7 +332,7 @@ func (d *decoder) checkHours(p string, b *Business) {
 		for k := 1; k < len(sorted); k++ {
 			prev, cur := sorted[k-1], sorted[k]
 			if cur.Start < prev.End {
-				d.bad(fmt.Sprintf("%s.hours.%s[%d]", p, weekdays[wd], cur.i), "%s overlaps %s", cur.TimeRange, prev.TimeRange)
+				d.bad(at(p, fmt.Sprintf("hours.%s[%d]", weekdays[wd], cur.i)), "%s overlaps %s", cur.TimeRange, prev.TimeRange)
 			}
 		}
 		for i, r := range sorted {
@@ -254,7 +343,7 @@ func (d *decoder) checkHours(p string, b *Business) {
 
 func (d *decoder) checkFAQs(p string, b *Business) {
 	for i, f := range b.FAQs {
-		fp := fmt.Sprintf("%s.faqs[%d]", p, i)
+		fp := at(p, fmt.Sprintf("faqs[%d]", i))
 		if len(f.Questions) == 0 {
 			d.bad(fp+".questions", "at least one question is required")
 		}
@@ -277,7 +366,7 @@ func (d *decoder) checkFAQs(p string, b *Business) {
 func (d *decoder) checkServices(p string, b *Business) {
 	names := map[string]int{}
 	for i, s := range b.Services {
-		sp := fmt.Sprintf("%s.services[%d]", p, i)
+		sp := at(p, fmt.Sprintf("services[%d]", i))
 		key := strings.ToLower(strings.TrimSpace(s.Name))
 		if key == "" {
 			d.bad(sp+".name", "required")

@@ -40,7 +40,7 @@ func TestValidationErrors(t *testing.T) {
 		want []string // each must be the start of one error, in order
 	}{
 		{"unknown top-level key", "servr:\n  listen: x\n" + minimal,
-			[]string{`t.yaml:1: servr: unknown field (want one of agent, businesses, plans, server, twilio)`}},
+			[]string{`t.yaml:1: servr: unknown field (want one of agent, businesses, plans, server, store, twilio)`}},
 		{"unknown nested key", "server:\n  lisen: ':1'\n" + minimal,
 			[]string{`t.yaml:2: server.lisen: unknown field (want one of data_dir, listen,`}},
 		{"duplicate key", "server:\n  listen: ':1'\n  listen: ':2'\n" + minimal,
@@ -74,6 +74,20 @@ func TestValidationErrors(t *testing.T) {
 		{"max_calls zero", "server:\n  max_calls: 0\n" + minimal, []string{`t.yaml:2: server.max_calls: must be at least 1, got 0`}},
 		{"data_dir empty", "server:\n  data_dir: ''\n" + minimal, []string{`t.yaml:2: server.data_dir: must not be empty`}},
 		{"account sid", "twilio:\n  account_sid: AB123\n" + minimal, []string{`t.yaml:2: twilio.account_sid: want "AC" followed by 32 hex digits`}},
+		{"sms_from invalid", "twilio:\n  account_sid: AC0123456789abcdef0123456789abcdef\n  auth_token: tok\n  sms_from: \"+1555\"\n" + minimal,
+			[]string{`t.yaml:4: twilio.sms_from: "+1555" is not a valid E.164 number`}},
+		{"sms_from without credentials", "twilio:\n  sms_from: \"+12125550100\"\n" + minimal, []string{
+			`t.yaml:2: twilio.sms_from: sending SMS needs twilio.account_sid`,
+			`t.yaml:2: twilio.sms_from: sending SMS needs twilio.auth_token`,
+		}},
+		{"store backend", "store:\n  backend: postgres\n" + minimal, []string{`t.yaml:2: store.backend: "postgres" is not a backend (want "sqlite" or "redis")`}},
+		{"store redis without url", "store:\n  backend: redis\n" + minimal, []string{`t.yaml:1: store.redis_url: required with backend "redis"`}},
+		{"store redis bad scheme", "store:\n  backend: redis\n  redis_url: http://h:6379\n" + minimal, []string{`t.yaml:3: store.redis_url: scheme "http": want redis:// or rediss://`}},
+		{"store redis no host", "store:\n  backend: redis\n  redis_url: \"redis://\"\n" + minimal, []string{`t.yaml:3: store.redis_url: has no host`}},
+		{"store unknown key", "store:\n  backend: redis\n  url: redis://h\n" + minimal, []string{
+			`t.yaml:1: store.redis_url: required with backend "redis"`,
+			`t.yaml:3: store.url: unknown field (want one of backend, redis_prefix, redis_url)`,
+		}},
 		{"agent mode", "agent:\n  mode: parrot\n" + minimal, []string{`t.yaml:2: agent.mode: "parrot" is not a mode (want "echo" or "greeting")`}},
 		{"echo_delay", "agent:\n  echo_delay: 1 second\n" + minimal, []string{`t.yaml:2: agent.echo_delay: invalid duration "1 second"`}},
 		{"plan missing field", "plans:\n  starter:\n    recordings: 180d\n" + minimal,
