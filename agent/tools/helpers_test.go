@@ -38,7 +38,9 @@ func mustLoad(name string) *time.Location {
 	return loc
 }
 
-func ny(y int, m time.Month, d, h, min int) time.Time { return time.Date(y, m, d, h, min, 0, 0, newYork) }
+func ny(y int, m time.Month, d, h, min int) time.Time {
+	return time.Date(y, m, d, h, min, 0, 0, newYork)
+}
 
 // fixture is an executor over an in-memory backend at a fixed instant.
 type fixture struct {
