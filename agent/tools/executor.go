@@ -482,9 +482,16 @@ func (e *Executor) book(ctx context.Context, a BookAppointmentArgs) (BookResult,
 	if err != nil {
 		var ce *scheduling.ConflictError
 		if errors.As(err, &ce) {
+			// Ask for the free slots again rather than trusting how many
+			// the backend put in ce.Next: three back-to-back slots make
+			// poor alternatives.
 			te := fail(CodeConflict, "that time was just taken", err)
-			for _, s := range Spread(ce.Next, 3, nextGap) {
-				te.res.Next = append(te.res.Next, e.slot(s))
+			if next, nerr := e.next(ctx, svc.Name, start); nerr == nil && len(next) > 0 {
+				te.res.Next = next
+			} else {
+				for _, s := range Spread(ce.Next, 3, nextGap) {
+					te.res.Next = append(te.res.Next, e.slot(s))
+				}
 			}
 			return BookResult{}, te
 		}
