@@ -30,6 +30,7 @@ type Server struct {
 	metrics   *metrics
 	handler   http.Handler
 	now       func() time.Time
+	rtc       *rtcServer // WebRTC signaling (webrtc.go)
 
 	// callsCtx is the parent of every call; Force cancels it.
 	callsCtx context.Context
@@ -92,6 +93,7 @@ func (s *Server) routes() http.Handler {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
+	s.webrtcRoutes(mux)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	return mux
 }
