@@ -329,6 +329,13 @@ func TestConversations(t *testing.T) {
 			{say: "what are your hours on saturday", want: []string{"On Saturday, March 14, we're open 9 AM to 1 PM.", "What day"}},
 			{say: "saturday then", tools: []string{tools.CheckAvailability}, want: []string{"On Saturday, March 14 I have 9 AM, 10 AM or 11 AM."}},
 		}},
+		{name: "that service, the clock", steps: []step{
+			{say: "what time is it", want: []string{"It's 9 AM here, on Tuesday, March 10."}},
+			{say: "how much is whitening", want: []string{"399 dollars"}},
+			{say: "can i book that for next week", tools: []string{tools.CheckAvailability},
+				want: []string{"The earliest times I have are Monday, March 16 at 8 AM, 9 AM or 10 AM."}},
+			{say: "the earliest", want: []string{"name"}},
+		}},
 		{name: "closed day offers the next openings", steps: []step{
 			{say: "can i book a cleaning on sunday", want: []string{"Sorry, we're closed on Sundays.", "The next openings are Monday, March 16 at 8 AM"}},
 		}},

@@ -73,8 +73,20 @@ func (c *convo) onFree(st *state, u *utterance, t *turn) {
 		return
 	}
 	svcs := c.services.match(u)
+	if len(svcs) == 0 && st.mentioned >= 0 && u.hasAny("that", "it", "one", "this", "those") {
+		svcs = []int{st.mentioned} // "can I book that?" after asking about whitening
+	}
+	if len(svcs) == 1 {
+		st.mentioned = svcs[0]
+	}
 	w := parseWhen(u.words, c.today, false)
 	switch {
+	case u.asksClock():
+		st.misses = 0
+		lt := c.now.In(c.loc)
+		t.sayf(func() string { return "It's " + tools.SpokenTime(lt) + " here, on " + tools.SpokenDay(lt) + "." })
+		c.resume(st, t)
+		return
 	case u.wantsHuman():
 		st.misses = 0
 		c.startTransfer(st, t)

@@ -49,6 +49,8 @@ type state struct {
 	task   task
 	misses int // consecutive utterances not understood
 
+	mentioned int // the service last named, for "can I book that?"; -1 none
+
 	// booking request
 	svc        int   // index in Business.Services; -1 unknown
 	svcChoices []int // services to choose from when the caller was ambiguous
@@ -76,7 +78,7 @@ type state struct {
 }
 
 func newState() *state {
-	return &state{svc: -1, tod: -1, apptIdx: -1}
+	return &state{svc: -1, tod: -1, apptIdx: -1, mentioned: -1}
 }
 
 // clearRequest forgets the day, time and chosen slot of a booking.

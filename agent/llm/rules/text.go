@@ -297,6 +297,12 @@ func (u *utterance) asksHours() bool {
 	return u.hasWord(hoursWords) || u.hasAny("what time do you", "when do you", "are you there", "working today")
 }
 
+// asksClock: "what time is it", "what's the date today".
+func (u *utterance) asksClock() bool {
+	return u.hasAny("what time is it", "whats the time", "what day is it", "whats the date", "whats todays date",
+		"what is the date", "what is todays date", "what day is today", "whats today")
+}
+
 func (u *utterance) asksOpenNow() bool {
 	return u.hasAny("right now", "open now", "opened now", "now", "currently", "at the moment", "still open")
 }
