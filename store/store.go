@@ -1,6 +1,7 @@
 // Package store declares how Frontdesk keeps its business data —
 // appointments, leads, businesses created through the API, API keys and
-// leases — as small interfaces, plus the helpers every backend shares.
+// leases; call records, legal holds, the audit log and retention timers —
+// as small interfaces, plus the helpers every backend shares.
 //
 // Backends: store/sqlite (embedded, one node) and store/redis (shared by
 // several nodes). store/storetest is the conformance suite both run.
@@ -29,6 +30,10 @@ type Store interface {
 	Businesses() Businesses
 	APIKeys() APIKeys
 	Leases() Leases
+	Calls() Calls
+	Holds() Holds
+	Audit() Audit
+	Timers() Timers
 	io.Closer
 }
 
@@ -57,6 +62,9 @@ type Appointments interface {
 	Cancel(ctx context.Context, businessID, id string) (scheduling.Appointment, error)
 	// SetSMS records the outcome of the SMS confirmation.
 	SetSMS(ctx context.Context, businessID, id string, status scheduling.SMSStatus, errMsg string) (scheduling.Appointment, error)
+	// Delete removes the appointment for good (an erasure request), freeing
+	// its time if it was booked. Its idempotency key is forgotten too.
+	Delete(ctx context.Context, businessID, id string) error
 }
 
 // AppointmentFilter selects appointments by start time and status.

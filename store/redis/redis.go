@@ -69,6 +69,10 @@ func (s *Store) Leads() store.Leads               { return (*leads)(s) }
 func (s *Store) Businesses() store.Businesses     { return (*businesses)(s) }
 func (s *Store) APIKeys() store.APIKeys           { return (*apiKeys)(s) }
 func (s *Store) Leases() store.Leases             { return (*leases)(s) }
+func (s *Store) Calls() store.Calls               { return (*calls)(s) }
+func (s *Store) Holds() store.Holds               { return (*holds)(s) }
+func (s *Store) Audit() store.Audit               { return (*audit)(s) }
+func (s *Store) Timers() store.Timers             { return (*timers)(s) }
 
 // bkey returns the key of a business's record; the braces make Redis
 // hash-tag all of a business's keys together.

@@ -77,6 +77,65 @@ var migrations = [][]string{
 			expires_ns INTEGER NOT NULL
 		) WITHOUT ROWID`,
 	},
+	{ // 2: calls, legal holds, the audit log, retention timers
+		`CREATE TABLE calls (
+			business_id         TEXT NOT NULL,
+			id                  TEXT NOT NULL,
+			transport           TEXT NOT NULL,
+			carrier_sid         TEXT NOT NULL,
+			from_number         TEXT NOT NULL,
+			to_number           TEXT NOT NULL,
+			lead_id             TEXT NOT NULL,
+			started_ns          INTEGER NOT NULL,
+			ended_ns            INTEGER NOT NULL,
+			outcome             TEXT NOT NULL,
+			recording_id        TEXT NOT NULL,
+			transcript_id       TEXT NOT NULL,
+			recording_expires_ns  INTEGER NOT NULL,
+			transcript_expires_ns INTEGER NOT NULL,
+			disclosed           INTEGER NOT NULL,
+			recording_stopped_ns INTEGER NOT NULL,
+			created_ns          INTEGER NOT NULL,
+			updated_ns          INTEGER NOT NULL,
+			PRIMARY KEY (business_id, id)
+		) WITHOUT ROWID`,
+		`CREATE UNIQUE INDEX calls_id ON calls (id)`, // call IDs name files: unique across businesses
+		`CREATE INDEX calls_started ON calls (business_id, started_ns, id)`,
+		`CREATE INDEX calls_from ON calls (business_id, from_number) WHERE from_number <> ''`,
+		`CREATE INDEX calls_lead ON calls (business_id, lead_id) WHERE lead_id <> ''`,
+		`CREATE TABLE holds (
+			business_id TEXT NOT NULL,
+			scope       TEXT NOT NULL,
+			target      TEXT NOT NULL,
+			reason      TEXT NOT NULL,
+			by_actor    TEXT NOT NULL,
+			at_ns       INTEGER NOT NULL,
+			PRIMARY KEY (business_id, scope, target)
+		) WITHOUT ROWID`,
+		`CREATE TABLE audit (
+			seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+			business_id TEXT NOT NULL,
+			id          TEXT NOT NULL UNIQUE,
+			at_ns       INTEGER NOT NULL,
+			actor       TEXT NOT NULL,
+			action      TEXT NOT NULL,
+			target      TEXT NOT NULL,
+			reason      TEXT NOT NULL
+		)`,
+		`CREATE INDEX audit_business ON audit (business_id, seq)`,
+		// Append-only, also against someone with a SQL shell on the node.
+		`CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END`,
+		`CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END`,
+		`CREATE TABLE timers (
+			id          TEXT PRIMARY KEY,
+			business_id TEXT NOT NULL,
+			kind        TEXT NOT NULL,
+			target      TEXT NOT NULL,
+			due_ns      INTEGER NOT NULL
+		) WITHOUT ROWID`,
+		`CREATE INDEX timers_due ON timers (due_ns, id)`,
+		`CREATE INDEX timers_business ON timers (business_id, id)`,
+	},
 }
 
 // SchemaVersion is the schema version this binary migrates to.

@@ -113,6 +113,10 @@ func (s *Store) Leads() store.Leads               { return (*leads)(s) }
 func (s *Store) Businesses() store.Businesses     { return (*businesses)(s) }
 func (s *Store) APIKeys() store.APIKeys           { return (*apiKeys)(s) }
 func (s *Store) Leases() store.Leases             { return (*leases)(s) }
+func (s *Store) Calls() store.Calls               { return (*calls)(s) }
+func (s *Store) Holds() store.Holds               { return (*holds)(s) }
+func (s *Store) Audit() store.Audit               { return (*audit)(s) }
+func (s *Store) Timers() store.Timers             { return (*timers)(s) }
 
 // write runs fn in an immediate transaction and commits if fn returns nil.
 func (s *Store) write(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {

@@ -46,6 +46,13 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Businesses", testBusinesses},
 		{"APIKeys", testAPIKeys},
 		{"Leases", testLeases},
+		{"Appointments/Delete", testAppointmentDelete},
+		{"Calls/CRUD", testCallCRUD},
+		{"Calls/Tenancy", testCallTenancy},
+		{"Calls/List", testCallList},
+		{"Holds", testHolds},
+		{"Audit", testAudit},
+		{"Timers", testTimers},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			clk := &Clock{t: start}
