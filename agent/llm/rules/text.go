@@ -262,7 +262,7 @@ func (u *utterance) wantsMessage() bool {
 }
 
 func (u *utterance) wantsCancel() bool {
-	return u.hasAny("cancel", "cancel my", "cancel an", "cancel the") && !u.hasAny("policy", "cancellation", "fee", "charge", "notice")
+	return u.has("cancel") && !u.hasAny("policy", "cancellation", "fee", "charge", "notice")
 }
 
 func (u *utterance) wantsReschedule() bool {

@@ -78,7 +78,7 @@ func parseDay(ws []string, today configs.Date, w *when) {
 			setDay(today)
 			continue
 		case "tomorrow":
-			if i >= 3 && ws[i-3] == "day" && ws[i-2] == "after" && ws[i-1] == "the" || i >= 2 && ws[i-2] == "day" && ws[i-1] == "after" {
+			if i >= 2 && ws[i-2] == "day" && ws[i-1] == "after" { // "the day after tomorrow"
 				setDay(tools.AddDays(today, 2))
 			} else {
 				setDay(tools.AddDays(today, 1))
