@@ -45,7 +45,10 @@ const (
 // Agent modes.
 const (
 	AgentEcho     = "echo"     // plays the caller's audio back after EchoDelay
-	AgentGreeting = "greeting" // the receptionist greets the caller
+	AgentGreeting = "greeting" // plays a tone sequence: a placeholder that needs no speech engines
+	// AgentReceptionist is the voice agent: embedded speech recognition,
+	// dialogue and synthesis (or cloud providers when configured).
+	AgentReceptionist = "receptionist"
 )
 
 // Config is one Frontdesk deployment: the server, Twilio credentials, the
@@ -131,7 +134,8 @@ type Store struct {
 
 // Agent chooses what answers calls. Safe for concurrent reads.
 type Agent struct {
-	// Mode is AgentEcho or AgentGreeting. Default "greeting".
+	// Mode is AgentReceptionist, AgentEcho or AgentGreeting. Default
+	// "receptionist".
 	Mode string `yaml:"mode"`
 	// EchoDelay is how long echo mode waits before playing audio back.
 	// Default 1s.

@@ -148,7 +148,7 @@ func TestDefaults(t *testing.T) {
 			ShutdownTimeout: 30 * time.Second, Mode: "dev", MaxCalls: 1000,
 		},
 		Twilio: Twilio{AuthToken: DevAuthToken},
-		Agent:  Agent{Mode: "greeting", EchoDelay: time.Second},
+		Agent:  Agent{Mode: "receptionist", EchoDelay: time.Second},
 	}
 	if cfg.Server != want.Server || cfg.Twilio != want.Twilio || cfg.Agent != want.Agent {
 		t.Errorf("got %+v %+v %+v, want %+v %+v %+v", cfg.Server, cfg.Twilio, cfg.Agent, want.Server, want.Twilio, want.Agent)

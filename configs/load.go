@@ -70,7 +70,7 @@ func Parse(name string, data []byte, getenv func(string) (string, bool)) (*Confi
 			Mode:            ModeDev,
 			MaxCalls:        DefaultMaxCalls,
 		},
-		Agent: Agent{Mode: AgentGreeting, EchoDelay: DefaultEchoDelay},
+		Agent: Agent{Mode: AgentReceptionist, EchoDelay: DefaultEchoDelay},
 		Store: Store{Backend: StoreSQLite, RedisPrefix: DefaultRedisPrefix},
 	}
 	root, err := parseYAML(data)

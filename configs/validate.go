@@ -72,9 +72,9 @@ func (d *decoder) check(c *Config) {
 	}
 
 	switch c.Agent.Mode {
-	case AgentEcho, AgentGreeting:
+	case AgentReceptionist, AgentEcho, AgentGreeting:
 	default:
-		d.bad("agent.mode", "%q is not a mode (want %q or %q)", c.Agent.Mode, AgentEcho, AgentGreeting)
+		d.bad("agent.mode", "%q is not a mode (want %q, %q or %q)", c.Agent.Mode, AgentReceptionist, AgentEcho, AgentGreeting)
 	}
 
 	if len(c.Plans) == 0 {
