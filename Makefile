@@ -5,7 +5,7 @@ CONFIG ?= configs/example.yaml
 BIN := bin/frontdesk
 # Debian packages the server needs at run time and the tests need on top.
 RUN_DEBS := pkg-config libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us flite1-dev libespeak-ng-dev libwebrtc-audio-processing-dev libopus-dev
-TEST_DEBS := sox redis-server curl espeak-ng flite sphinxbase-utils
+TEST_DEBS := sox redis-server curl espeak-ng flite sphinxbase-utils chromium
 FUZZTIME ?= 30s
 SOAK_CALLS ?= 200
 SOAK_DURATION ?= 30m
