@@ -41,6 +41,8 @@ type Server struct {
 
 	mu   sync.Mutex
 	live map[string]*call // guarded by mu; by call ID
+
+	api apiState // the /v1 API: store, businesses, SMS (api.go)
 }
 
 // Option changes a Server built by New.
@@ -95,6 +97,7 @@ func (s *Server) routes() http.Handler {
 	})
 	s.webrtcRoutes(mux)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+	s.apiRoutes(mux)
 	return mux
 }
 

@@ -103,7 +103,7 @@ func (s *Server) handleVoice(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Retry-After", "1")
 		return errorf(http.StatusServiceUnavailable, "draining", "this node is shutting down", nil)
 	}
-	biz, ok := s.cfg.BusinessByNumber(to)
+	biz, ok := s.businessByNumber(r.Context(), to)
 	if !ok {
 		log.Warn("call to unknown number", "to", redactNumber(to))
 		return writeTwiML(w,
@@ -192,7 +192,7 @@ func (s *Server) handleMedia(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	st := sess.Start()
-	biz, ok := s.cfg.Business(st.CustomParameters["business"])
+	biz, ok := s.businessByID(r.Context(), st.CustomParameters["business"])
 	if !ok || s.tokens.check(st.CustomParameters["token"], biz.ID, st.CallSID, s.now()) != nil {
 		s.metrics.rejected.WithLabelValues("bad_token").Inc()
 		s.log.Warn("media stream with invalid call token", "call_sid", st.CallSID, "stream_sid", st.StreamSID)

@@ -1,0 +1,177 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	twilioapi "github.com/twilio/twilio-go"
+	twclient "github.com/twilio/twilio-go/client"
+	openapi "github.com/twilio/twilio-go/rest/api/v2010"
+
+	"github.com/frontdesk/frontdesk/configs"
+	"github.com/frontdesk/frontdesk/scheduling"
+)
+
+// SMS sending limits: each attempt's timeout, and how many attempts a
+// confirmation gets when Twilio answers 429 or 5xx or cannot be reached.
+const (
+	smsTimeout  = 10 * time.Second
+	smsAttempts = 3
+)
+
+// WithTwilioAPI points Twilio REST calls (SMS) at base, e.g. an
+// httptest server speaking Twilio's API, instead of https://*.twilio.com.
+// backoff is the delay before the first retry (doubling after); 0 keeps
+// the default.
+func WithTwilioAPI(base string, backoff time.Duration) Option {
+	return func(s *Server) { s.api.twilioBase, s.api.smsBackoff = base, backoff }
+}
+
+// smsSender sends SMS through Twilio's Messages API with twilio-go. Safe
+// for concurrent use.
+type smsSender struct {
+	rest    *twilioapi.RestClient
+	from    string
+	backoff time.Duration
+}
+
+// newSMSSender returns nil when Twilio SMS is not configured.
+func newSMSSender(t configs.Twilio, base string, backoff time.Duration) *smsSender {
+	if !t.SMSEnabled() {
+		return nil
+	}
+	hc := &http.Client{
+		Timeout: smsTimeout,
+		// twilio-go does not follow redirects; neither do we.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	if base != "" {
+		if u, err := url.Parse(base); err == nil {
+			hc.Transport = &rebase{to: u, next: http.DefaultTransport}
+		}
+	}
+	c := &twclient.Client{Credentials: twclient.NewCredentials(t.AccountSID, t.AuthToken), HTTPClient: hc}
+	c.SetAccountSid(t.AccountSID)
+	if backoff <= 0 {
+		backoff = 500 * time.Millisecond
+	}
+	return &smsSender{
+		rest:    twilioapi.NewRestClientWithParams(twilioapi.ClientParams{Client: c}),
+		from:    t.SMSFrom,
+		backoff: backoff,
+	}
+}
+
+// rebase sends every request to another scheme and host, keeping the
+// path: twilio-go builds https://api.twilio.com/... URLs itself.
+type rebase struct {
+	to   *url.URL
+	next http.RoundTripper
+}
+
+func (t *rebase) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.URL.Scheme, r.URL.Host, r.Host = t.to.Scheme, t.to.Host, t.to.Host
+	return t.next.RoundTrip(r)
+}
+
+// send sends body to the E.164 number to, retrying on 429, 5xx and
+// connection failures; Twilio's 4xx answers (a bad number, an opted-out
+// recipient) are final. The error says what Twilio said.
+func (m *smsSender) send(ctx context.Context, to, body string) error {
+	params := &openapi.CreateMessageParams{}
+	if len(m.from) > 2 && m.from[:2] == "MG" {
+		params.SetMessagingServiceSid(m.from)
+	} else {
+		params.SetFrom(m.from)
+	}
+	params.SetTo(to).SetBody(body)
+	delay := m.backoff
+	var err error
+	for attempt := 1; ; attempt++ {
+		_, err = m.rest.Api.CreateMessage(params)
+		if err == nil || attempt == smsAttempts || !retryable(err) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("sms: %w (after %v)", ctx.Err(), err)
+		case <-time.After(delay):
+		}
+		delay *= 2
+	}
+	var te *twclient.TwilioRestError
+	if errors.As(err, &te) {
+		return fmt.Errorf("twilio error %d (HTTP %d): %s", te.Code, te.Status, te.Message)
+	}
+	if err != nil {
+		return fmt.Errorf("sms: %w", err)
+	}
+	return nil
+}
+
+// retryable reports whether another attempt may succeed: Twilio was busy
+// (429), failed (5xx), or could not be reached. A timeout is not retried:
+// the message may have gone out.
+func retryable(err error) bool {
+	var te *twclient.TwilioRestError
+	if errors.As(err, &te) {
+		return te.Status == http.StatusTooManyRequests || te.Status >= 500
+	}
+	// An error status whose body was not Twilio's JSON (a proxy's page)
+	// comes back as a decode error naming the status.
+	const decodeErr = "error decoding the response for an HTTP error code: "
+	if i := strings.Index(err.Error(), decodeErr); i >= 0 {
+		code, _ := strconv.Atoi(strings.TrimSpace(strings.SplitN(err.Error()[i+len(decodeErr):], ":", 2)[0]))
+		return code == http.StatusTooManyRequests || code >= 500
+	}
+	var oe *net.OpError
+	return errors.As(err, &oe) && oe.Op == "dial"
+}
+
+// confirm sends the SMS confirmation of a booked (or moved) appointment
+// when SMS is configured and the appointment has a phone number, and
+// records the outcome on the appointment. A failure is logged and stored,
+// never returned: the booking stands either way.
+func (s *Server) confirm(ctx context.Context, e *bizEntry, a scheduling.Appointment, moved bool) scheduling.Appointment {
+	if s.api.sms == nil || a.Phone == "" || a.Status != scheduling.StatusBooked {
+		return a
+	}
+	log := s.log.With("business", e.biz.ID, "appointment", a.ID)
+	status, msg := scheduling.SMSSent, ""
+	if err := s.api.sms.send(ctx, a.Phone, confirmationText(e.biz, a, moved)); err != nil {
+		status, msg = scheduling.SMSFailed, err.Error()
+		if len(msg) > 2000 {
+			msg = msg[:2000]
+		}
+		log.Warn("sms confirmation failed", "phone", redactNumber(a.Phone), "err", err)
+	}
+	b, err := s.api.store.Appointments().SetSMS(ctx, e.biz.ID, a.ID, status, msg)
+	if err != nil {
+		log.Error("record sms status", "status", status, "err", err)
+		a.SMSStatus, a.SMSError = status, msg
+		return a
+	}
+	return b
+}
+
+// confirmationText is the SMS: business, service, local day and time.
+func confirmationText(b *configs.Business, a scheduling.Appointment, moved bool) string {
+	verb := "is booked"
+	if moved {
+		verb = "has moved"
+	}
+	when := a.Start.In(b.Location()).Format("Mon Jan 2 at 3:04 PM MST")
+	text := fmt.Sprintf("%s: your %s %s for %s.", b.Name, a.Service.Name, verb, when)
+	if len(b.Numbers) > 0 {
+		text += " To change it, call " + b.Numbers[0] + "."
+	}
+	return text
+}
