@@ -50,8 +50,8 @@ type registry struct {
 	cfg atomic.Pointer[configs.Config] // the file as last loaded
 	idx atomic.Pointer[bizIndex]       // every effective business, by ID and number
 
-	mu      sync.Mutex // serialises rebuilds
-	tried   time.Time  // guarded by mu: when the last rebuild started
+	mu    sync.Mutex // serialises rebuilds
+	tried time.Time  // guarded by mu: when the last rebuild started
 }
 
 // bizIndex is a snapshot of the effective businesses. Immutable.

@@ -17,7 +17,7 @@ type httpError struct {
 	code   string
 	msg    string
 	cause  error
-	fields []fieldProblem  // which input fields are wrong, for 400s
+	fields []fieldProblem // which input fields are wrong, for 400s
 	extra  map[string]any // more members of the error object (next_slots)
 }
 
