@@ -166,13 +166,20 @@ func (s *timers) Due(ctx context.Context, now time.Time, limit int) ([]store.Tim
 	if limit < 1 || limit > store.MaxLimit {
 		limit = store.MaxLimit
 	}
-	ids, err := s.c.ZRangeByScore(ctx, s.due(), &goredis.ZRangeBy{Min: "-inf", Max: strconv.FormatInt(now.UnixMilli(), 10), Count: int64(limit)}).Result()
-	if err != nil {
-		return nil, fmt.Errorf("redis: %s: %w", op, err)
-	}
-	out, err := s.load(ctx, op, ids)
-	if err != nil {
-		return nil, err
+	var out []store.Timer
+	for range maxAttempts {
+		ids, err := s.c.ZRangeByScore(ctx, s.due(), &goredis.ZRangeBy{Min: "-inf", Max: strconv.FormatInt(now.UnixMilli(), 10), Count: int64(limit)}).Result()
+		if err != nil {
+			return nil, fmt.Errorf("redis: %s: %w", op, err)
+		}
+		if out, err = s.load(ctx, op, ids); err != nil {
+			return nil, err
+		}
+		if len(out) == len(ids) {
+			break
+		}
+		// Some were cancelled between the two reads: read again, so that
+		// a short answer always means there are no more due timers.
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if !out[i].Due.Equal(out[j].Due) {
