@@ -3,7 +3,7 @@ package server_test
 import (
 	"bufio"
 	"context"
-	"math"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -42,29 +42,6 @@ func checkPCs(t testing.TB) {
 			t.Errorf("%d PeerConnections left open, want %d", got, before)
 		}
 	})
-}
-
-// speechLike is a test signal with the rhythm of speech: syllable-like
-// bursts of a few harmonics with a gliding pitch and pauses between, so
-// that echo timing and content can be checked by correlation.
-func speechLike(rate int, d time.Duration) []int16 {
-	n := media.Samples(rate, d)
-	out := make([]int16, n)
-	phase := 0.0
-	for i := range out {
-		t := float64(i) / float64(rate)
-		seg := int(t / 0.3)
-		if seg%4 == 3 {
-			continue // a pause
-		}
-		u := math.Mod(t, 0.3) / 0.3
-		f0 := 120 + 25*float64(seg%7) + 40*u // a glide within each syllable
-		phase += 2 * math.Pi * f0 / float64(rate)
-		env := math.Sin(math.Pi * u)
-		v := 0.5*math.Sin(phase) + 0.3*math.Sin(2*phase) + 0.2*math.Sin(3*phase+0.5)
-		out[i] = int16(9000 * env * v)
-	}
-	return out
 }
 
 // scrape reads the server's metrics: series → value.
@@ -122,7 +99,7 @@ func TestWebRTCEcho(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 
-			audio := speechLike(sim.Rate, 3*time.Second)
+			audio := sim.SpeechLike(sim.Rate, 3*time.Second)
 			res, err := sim.Call(ctx, sim.Options{
 				Server: ts.URL, Business: "clinic", Codec: tc.codec, WHIP: tc.whip,
 				Audio: audio, Tail: 1500 * time.Millisecond, Record: true,
@@ -187,7 +164,7 @@ func TestWebRTCPeerCloses(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	res, err := sim.Call(ctx, sim.Options{
-		Server: ts.URL, Business: "clinic", Audio: speechLike(sim.Rate, 200*time.Millisecond),
+		Server: ts.URL, Business: "clinic", Audio: sim.SpeechLike(sim.Rate, 200*time.Millisecond),
 		Tail: 1500 * time.Millisecond, Record: true, NoHangup: true,
 	})
 	if err != nil {
@@ -221,5 +198,48 @@ func TestWebRTCNeverConnects(t *testing.T) {
 	waitMetric(t, ts.URL, `frontdesk_calls_total{outcome="error",transport="webrtc"}`, 1)
 	if ts.ActiveCalls() != 0 {
 		t.Errorf("%d calls still active", ts.ActiveCalls())
+	}
+}
+
+func TestWebRTCPhonePage(t *testing.T) {
+	ts := startRTC(t, "echo", webrtc.Config{ICEServers: []webrtc.ICEServer{{URLs: []string{"stun:stun.example.test:3478"}}}})
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, tc := range []struct {
+		path     string
+		status   int
+		ctype    string
+		contains string
+	}{
+		{"/phone", 200, "text/html; charset=utf-8", `<button id="call"`},
+		{"/phone?business=clinic", 200, "text/html; charset=utf-8", `aria-live="polite"`},
+		{"/phone/phone.js", 200, "text/javascript; charset=utf-8", "v1/webrtc/offer"},
+		{"/phone/phone.css", 200, "text/css; charset=utf-8", "prefers-color-scheme"},
+		{"/phone/", 301, "", ""},
+		{"/phone/nope.js", 404, "", ""},
+		{"/v1/webrtc/ice-servers", 200, "application/json", `"stun:stun.example.test:3478"`},
+	} {
+		resp, err := noRedirect.Get(ts.URL + tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.status {
+			t.Errorf("GET %s: %d, want %d", tc.path, resp.StatusCode, tc.status)
+			continue
+		}
+		if tc.ctype != "" && resp.Header.Get("Content-Type") != tc.ctype {
+			t.Errorf("GET %s: Content-Type %q, want %q", tc.path, resp.Header.Get("Content-Type"), tc.ctype)
+		}
+		if !strings.Contains(string(body), tc.contains) {
+			t.Errorf("GET %s: body lacks %q", tc.path, tc.contains)
+		}
+		if strings.HasPrefix(tc.path, "/phone") && tc.status == 200 &&
+			!strings.Contains(resp.Header.Get("Content-Security-Policy"), "script-src 'self'") {
+			t.Errorf("GET %s: CSP %q", tc.path, resp.Header.Get("Content-Security-Policy"))
+		}
+		if tc.status == 301 && resp.Header.Get("Location") != "/phone" {
+			t.Errorf("GET %s: Location %q, want /phone", tc.path, resp.Header.Get("Location"))
+		}
 	}
 }

@@ -15,8 +15,10 @@ import (
 var files embed.FS
 
 // csp keeps the page to its own origin: its script, its style, its API.
+// Framing is allowed, so that a business's site can embed the softphone
+// (<iframe src=".../phone?business=ID" allow="microphone">).
 const csp = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; " +
-	"media-src 'self' blob: mediastream:; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+	"media-src 'self' blob: mediastream:; img-src 'self' data:; base-uri 'none'; form-action 'self'"
 
 // Phone serves the softphone: GET /phone is the page, /phone/NAME its
 // assets (/phone/ redirects to /phone, so that the page's relative URLs

@@ -21,9 +21,7 @@ const (
 	pipelineFrame            = pipelineRate / 50
 	opusRate                 = 48000
 	pcmuRate                 = 8000
-	maxOutFrame              = opusRate / 50
 	maxPacketBytes           = 1500
-	maxOpusPacketSamples16k  = pipelineRate * 120 / 1000 // the longest Opus packet, 120 ms
 	defaultOpusBitrate       = 32000
 	defaultOpusComplexity    = 5
 	maxLostFramesConcealed   = 50

@@ -1,0 +1,226 @@
+package sim
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// LoadOptions describe a load run: Calls concurrent callers, each speaking
+// Duration of audio, against a server in echo mode.
+type LoadOptions struct {
+	Call     Options       // template for every call (Server, Business, Codec, …)
+	Calls    int           // concurrent calls
+	Duration time.Duration // audio each call sends
+	// Stagger spreads call starts evenly over this window; default
+	// min(5s, Duration/4).
+	Stagger time.Duration
+}
+
+// LoadReport is what a load run measured.
+type LoadReport struct {
+	Calls, Completed, Failed int
+	Errors                   []string // the first few failures
+
+	FramesSent, FramesReceived int
+	// Intervals between consecutive packets each caller received, over
+	// every call: the server sends one every 20 ms.
+	GapP50, GapP99, GapMax time.Duration
+	GapsOver40ms           int
+	Connect                time.Duration // slowest signaling + ICE + DTLS
+
+	// Measured over the steady window, when every call was up, from the
+	// server's /metrics (the whole process: callers too when they share it).
+	Window     time.Duration
+	CPU        float64 // cores
+	RSS        float64 // bytes
+	Goroutines float64
+	// From the server's counters for the whole run.
+	FramesLost, FramesDropped float64
+}
+
+// Load runs the calls and returns the report. Every call ends by itself
+// after Duration plus its tail.
+func Load(ctx context.Context, o LoadOptions) (*LoadReport, error) {
+	if o.Calls <= 0 {
+		return nil, fmt.Errorf("sim: load: calls must be positive")
+	}
+	if o.Stagger == 0 {
+		o.Stagger = min(5*time.Second, o.Duration/4)
+	}
+	if o.Call.Tail == 0 {
+		o.Call.Tail = 1500 * time.Millisecond
+	}
+	if o.Call.HTTPClient == nil {
+		o.Call.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	if o.Call.Codec == "" {
+		o.Call.Codec = Opus
+	}
+	if o.Call.Packets == nil {
+		audio := o.Call.Audio
+		if audio == nil {
+			audio = SpeechLike(Rate, o.Duration)
+		}
+		p, err := Encode(o.Call.Codec, audio)
+		if err != nil {
+			return nil, err
+		}
+		o.Call.Packets = p // encoded once for every caller
+	}
+	metricsURL := strings.TrimSuffix(o.Call.Server, "/") + "/metrics"
+	before, err := scrape(ctx, o.Call.HTTPClient, metricsURL)
+	if err != nil {
+		return nil, err
+	}
+	rep := &LoadReport{Calls: o.Calls}
+	var (
+		mu   sync.Mutex
+		gaps []time.Duration
+		wg   sync.WaitGroup
+	)
+	start := time.Now()
+	for i := range o.Calls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			delay := time.Duration(int64(o.Stagger) * int64(i) / int64(o.Calls))
+			select {
+			case <-time.After(time.Until(start.Add(delay))):
+			case <-ctx.Done():
+				return
+			}
+			res, err := Call(ctx, o.Call)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				rep.Failed++
+				if len(rep.Errors) < 5 {
+					rep.Errors = append(rep.Errors, err.Error())
+				}
+			} else {
+				rep.Completed++
+			}
+			if res != nil {
+				rep.FramesSent += res.FramesSent
+				rep.FramesReceived += res.FramesReceived
+				rep.Connect = max(rep.Connect, res.Connect)
+				gaps = append(gaps, res.Gaps...)
+			}
+		}()
+	}
+	// The steady window: every call has started and none has ended.
+	winStart := start.Add(o.Stagger + time.Second)
+	winEnd := start.Add(o.Duration - 300*time.Millisecond)
+	if winEnd.After(winStart) {
+		sleepUntil(ctx, winStart)
+		m0, err0 := scrape(ctx, o.Call.HTTPClient, metricsURL)
+		sleepUntil(ctx, winEnd)
+		m1, err1 := scrape(ctx, o.Call.HTTPClient, metricsURL)
+		if err0 == nil && err1 == nil {
+			rep.Window = winEnd.Sub(winStart)
+			rep.CPU = (m1["process_cpu_seconds_total"] - m0["process_cpu_seconds_total"]) / rep.Window.Seconds()
+			rep.RSS = m1["process_resident_memory_bytes"]
+			rep.Goroutines = m1["go_goroutines"]
+		}
+	}
+	wg.Wait()
+	if after, err := scrape(ctx, o.Call.HTTPClient, metricsURL); err == nil {
+		rep.FramesLost = after["frontdesk_frames_lost_total"] - before["frontdesk_frames_lost_total"]
+		rep.FramesDropped = after["frontdesk_frames_dropped_total"] - before["frontdesk_frames_dropped_total"]
+	}
+	rep.GapP50 = Percentile(gaps, 50)
+	rep.GapP99 = Percentile(gaps, 99)
+	for _, g := range gaps {
+		rep.GapMax = max(rep.GapMax, g)
+		if g > 40*time.Millisecond {
+			rep.GapsOver40ms++
+		}
+	}
+	return rep, ctx.Err()
+}
+
+// String formats the report for people.
+func (r *LoadReport) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "calls: %d (completed %d, failed %d), slowest connect %v\n", r.Calls, r.Completed, r.Failed, r.Connect.Round(time.Millisecond))
+	for _, e := range r.Errors {
+		fmt.Fprintf(&b, "  error: %s\n", e)
+	}
+	fmt.Fprintf(&b, "frames: sent %d, received %d; server lost %.0f, dropped %.0f\n",
+		r.FramesSent, r.FramesReceived, r.FramesLost, r.FramesDropped)
+	fmt.Fprintf(&b, "packet gap at the caller: p50 %v, p99 %v, max %v, over 40 ms: %d (%.2f%%)\n",
+		r.GapP50.Round(10*time.Microsecond), r.GapP99.Round(10*time.Microsecond), r.GapMax.Round(10*time.Microsecond),
+		r.GapsOver40ms, 100*float64(r.GapsOver40ms)/math.Max(1, float64(r.FramesReceived)))
+	if r.Window > 0 {
+		fmt.Fprintf(&b, "steady window %v: CPU %.0f%% of a core (%.2f%% per call), RSS %.0f MiB, goroutines %.0f\n",
+			r.Window.Round(time.Millisecond), 100*r.CPU, 100*r.CPU/float64(r.Calls), r.RSS/(1<<20), r.Goroutines)
+	}
+	return b.String()
+}
+
+func sleepUntil(ctx context.Context, t time.Time) {
+	select {
+	case <-time.After(time.Until(t)):
+	case <-ctx.Done():
+	}
+}
+
+// scrape reads Prometheus text exposition: series → value.
+func scrape(ctx context.Context, c *http.Client, url string) (map[string]float64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("sim: scrape %s: %w", url, err)
+	}
+	defer resp.Body.Close()
+	m := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		if i < 0 {
+			continue
+		}
+		if v, err := strconv.ParseFloat(line[i+1:], 64); err == nil {
+			m[line[:i]] = v
+		}
+	}
+	return m, sc.Err()
+}
+
+// SpeechLike is a test signal with the rhythm of speech: syllable-like
+// bursts of a few harmonics with a gliding pitch and pauses between, so
+// that echo timing and content can be checked by correlation.
+func SpeechLike(rate int, d time.Duration) []int16 {
+	n := int(d.Seconds() * float64(rate))
+	out := make([]int16, n)
+	phase := 0.0
+	for i := range out {
+		t := float64(i) / float64(rate)
+		seg := int(t / 0.3)
+		if seg%4 == 3 {
+			continue // a pause
+		}
+		u := math.Mod(t, 0.3) / 0.3
+		f0 := 120 + 25*float64(seg%7) + 40*u // a glide within each syllable
+		phase += 2 * math.Pi * f0 / float64(rate)
+		env := math.Sin(math.Pi * u)
+		v := 0.5*math.Sin(phase) + 0.3*math.Sin(2*phase) + 0.2*math.Sin(3*phase+0.5)
+		out[i] = int16(9000 * env * v)
+	}
+	return out
+}
