@@ -18,6 +18,9 @@ type Calls interface {
 	// is ErrDuplicate.
 	Create(ctx context.Context, businessID string, c Call) (Call, error)
 	Get(ctx context.Context, businessID, id string) (Call, error)
+	// Lookup finds a call by ID across businesses. It is for start-up
+	// recovery, where a file names only its call; requests use Get.
+	Lookup(ctx context.Context, id string) (Call, error)
 	// Update applies change to the stored call and saves the result
 	// atomically; change may run more than once when another writer got
 	// there first, so it must only modify its argument. ID, BusinessID,

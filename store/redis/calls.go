@@ -124,6 +124,24 @@ func (s *calls) Create(ctx context.Context, businessID string, in store.Call) (s
 	return c, nil
 }
 
+func (s *calls) Lookup(ctx context.Context, id string) (store.Call, error) {
+	if !store.ValidCallID(id) {
+		return store.Call{}, fmt.Errorf("redis: look up call: %w", store.NotFound("call", id))
+	}
+	biz, ok, err := (*Store)(s).getString(ctx, s.owner(id))
+	if err == nil && !ok {
+		err = store.NotFound("call", id)
+	}
+	if err != nil {
+		return store.Call{}, fmt.Errorf("redis: look up call: %w", err)
+	}
+	c, _, err := s.getRaw(ctx, biz, id)
+	if err != nil {
+		return store.Call{}, fmt.Errorf("redis: look up call: %w", err)
+	}
+	return c, nil
+}
+
 func (s *calls) Get(ctx context.Context, businessID, id string) (store.Call, error) {
 	c, _, err := s.getRaw(ctx, businessID, id)
 	if err != nil {

@@ -75,6 +75,20 @@ func (s *calls) Create(ctx context.Context, businessID string, in store.Call) (s
 	return c, nil
 }
 
+func (s *calls) Lookup(ctx context.Context, id string) (store.Call, error) {
+	if !store.ValidCallID(id) {
+		return store.Call{}, fmt.Errorf("sqlite: look up call: %w", store.NotFound("call", id))
+	}
+	c, err := scanCall(s.r.QueryRowContext(ctx, `SELECT `+callColumns+` FROM calls WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		err = store.NotFound("call", id)
+	}
+	if err != nil {
+		return store.Call{}, fmt.Errorf("sqlite: look up call: %w", err)
+	}
+	return c, nil
+}
+
 func (s *calls) Get(ctx context.Context, businessID, id string) (store.Call, error) {
 	c, err := s.get(ctx, s.r, businessID, id)
 	if err != nil {

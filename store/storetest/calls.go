@@ -50,6 +50,16 @@ func testCallCRUD(t *testing.T, e *env) {
 	}
 	sameCall(t, "Get", got, want)
 
+	got, err = calls.Lookup(e.ctx, "call_0001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameCall(t, "Lookup", got, want)
+	_, err = calls.Lookup(e.ctx, "call_0002")
+	wantErr(t, "Lookup missing", err, scheduling.ErrNotFound)
+	_, err = calls.Lookup(e.ctx, "../x")
+	wantErr(t, "Lookup malformed", err, scheduling.ErrNotFound)
+
 	_, err = calls.Create(e.ctx, bizA, in)
 	wantErr(t, "Create with an existing ID", err, scheduling.ErrDuplicate)
 	_, err = calls.Create(e.ctx, bizB, in)
@@ -109,8 +119,13 @@ func testCallCRUD(t *testing.T, e *env) {
 	_, err = calls.Get(e.ctx, bizA, c.ID)
 	wantErr(t, "Get deleted", err, scheduling.ErrNotFound)
 	wantErr(t, "Delete twice", calls.Delete(e.ctx, bizA, c.ID), scheduling.ErrNotFound)
+	_, err = calls.Lookup(e.ctx, c.ID)
+	wantErr(t, "Lookup deleted", err, scheduling.ErrNotFound)
 	if _, err := calls.Create(e.ctx, bizB, in); err != nil {
 		t.Errorf("Create with the ID of a deleted call: %v", err)
+	}
+	if got, err := calls.Lookup(e.ctx, c.ID); err != nil || got.BusinessID != bizB {
+		t.Errorf("Lookup of the new call = %+v, %v", got, err)
 	}
 	_, err = calls.Get(e.ctx, bizA, "../../etc/passwd")
 	wantErr(t, "Get with a traversal ID", err, scheduling.ErrNotFound)
