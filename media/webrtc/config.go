@@ -49,7 +49,8 @@ type Config struct {
 	// candidates. Default none.
 	PublicIPs []string `yaml:"public_ips"`
 	// UDPPortMin and UDPPortMax bound the UDP ports ICE listens on, for a
-	// firewall. Default 0, 0: any ephemeral port.
+	// firewall. Each call holds one port per local address it gathers on,
+	// so the range caps concurrent calls. Default 0, 0: any ephemeral port.
 	UDPPortMin uint16 `yaml:"udp_port_min"`
 	UDPPortMax uint16 `yaml:"udp_port_max"`
 	// IPs restricts host candidates to these local addresses; a loopback

@@ -46,7 +46,7 @@ type Session struct {
 	ended     chan struct{} // the peer connection failed or closed
 	hangup    chan struct{}
 
-	connectedOnce, endedOnce, hangupOnce, closeOnce sync.Once
+	connectedOnce, endedOnce, hangupOnce, closeOnce, encOnce sync.Once
 
 	// owned by the pacer
 	enc *OpusEncoder
@@ -62,6 +62,8 @@ type Session struct {
 	queued   int         // guarded by mu; audio frames in frames
 	stats    media.Stats // guarded by mu
 	lastMark string      // guarded by mu
+	running  bool        // guarded by mu; Run has started
+	closed   bool        // guarded by mu; Close was called
 }
 
 // outFrame is one queued 20 ms of audio (n samples) or a mark (n == 0).
@@ -226,18 +228,32 @@ func (s *Session) Hangup() {
 }
 
 // Close hangs up and closes the PeerConnection, for a session that will
-// not Run (or after Run). It is idempotent and waits for pion's goroutines.
+// not Run; with Run it only hangs up, and Run closes. It is idempotent and
+// waits for pion's goroutines.
 func (s *Session) Close() {
 	s.Hangup()
-	s.closePC()
+	s.mu.Lock()
+	s.closed = true
+	running := s.running
+	s.mu.Unlock()
+	if !running {
+		s.closePC()
+		s.releaseEncoder()
+	}
 }
 
 func (s *Session) closePC() {
 	s.closeOnce.Do(func() {
 		_ = s.pc.GracefulClose()
 		livePCs.Add(-1)
+	})
+}
+
+// releaseEncoder frees libopus's state once nothing can encode any more:
+// after the pacer has ended, or when it never started.
+func (s *Session) releaseEncoder() {
+	s.encOnce.Do(func() {
 		if s.enc != nil {
-			// The pacer has ended (Run waits for it) or never started.
 			s.enc.Close()
 		}
 	})
@@ -269,7 +285,19 @@ func (s *Session) onState(st pion.PeerConnectionState) {
 // ErrNotConnected. Run closes the PeerConnection and the In channel before
 // it returns.
 func (s *Session) Run(ctx context.Context) error {
+	s.mu.Lock()
+	if s.running {
+		s.mu.Unlock()
+		return errors.New("webrtc: Run called twice")
+	}
+	s.running = true
+	closed := s.closed
+	s.mu.Unlock()
 	defer close(s.in)
+	if closed {
+		return nil // Close has released everything
+	}
+	defer s.releaseEncoder() // after the pacer: Run waits for it below
 	defer s.closePC()
 	t := time.NewTimer(s.cfg.ConnectTimeout)
 	defer t.Stop()
