@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -11,6 +12,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/frontdesk/frontdesk/agent"
 	"github.com/frontdesk/frontdesk/configs"
 	"github.com/frontdesk/frontdesk/media"
 	"github.com/frontdesk/frontdesk/media/twilio"
@@ -27,6 +29,16 @@ type transport interface {
 	Clear()
 	OutputRate() int
 	Stats() media.Stats
+}
+
+// hangUp ends the transport's side of the call (Twilio then hangs up).
+func hangUp(tr transport) {
+	switch t := tr.(type) {
+	case interface{ Close() error }:
+		_ = t.Close()
+	case interface{ Close() }:
+		t.Close()
+	}
 }
 
 var _ transport = (*twilio.Session)(nil)
@@ -112,10 +124,20 @@ func (s *Server) endCall(c *call, cut, err error) {
 // echoes the caller after a delay or plays the greeting as tones.
 func (c *call) converse(ctx context.Context) error {
 	switch c.srv.cfg.Agent.Mode {
-	case "echo":
+	case configs.AgentEcho:
 		return c.echo()
-	default:
+	case configs.AgentGreeting:
 		return c.greet()
+	default:
+		err := c.receptionist(ctx)
+		if errors.Is(err, agent.ErrEndCall) {
+			// The agent said goodbye (and it was heard): hang up.
+			hangUp(c.tr)
+			for range c.tr.In() {
+			}
+			return nil
+		}
+		return err
 	}
 }
 

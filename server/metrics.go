@@ -3,6 +3,7 @@ package server
 import (
 	"time"
 
+	"github.com/frontdesk/frontdesk/agent"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -19,6 +20,8 @@ type metrics struct {
 	lateness     prometheus.Histogram
 	streamEvents *prometheus.CounterVec
 	rejected     *prometheus.CounterVec
+	latency      *prometheus.HistogramVec
+	bargeIns     prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -54,6 +57,15 @@ func newMetrics() *metrics {
 			Name: "frontdesk_rejected_total", Help: "Requests refused before any call state, by reason.",
 		}, []string{"reason"}),
 	}
+	m.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "frontdesk_agent_latency_seconds",
+		Help:    "Time from the end of the caller's speech to each stage of the agent's reply.",
+		Buckets: []float64{0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5},
+	}, []string{"stage"})
+	m.bargeIns = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "frontdesk_agent_barge_ins_total", Help: "Times a caller interrupted the agent.",
+	})
+	m.reg.MustRegister(m.latency, m.bargeIns)
 	m.reg.MustRegister(m.activeCalls, m.calls, m.framesIn, m.framesOut, m.framesLost, m.framesDrop,
 		m.lateness, m.streamEvents, m.rejected,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -66,4 +78,19 @@ func (m *metrics) FramesLost(n int) { m.framesLost.Add(float64(n)) }
 func (m *metrics) FrameOut(late time.Duration) {
 	m.framesOut.Inc()
 	m.lateness.Observe(late.Seconds())
+}
+
+// observeLatency records one agent turn's stages.
+func (m *metrics) observeLatency(l *agent.Latency) {
+	for _, st := range []struct {
+		stage string
+		d     time.Duration
+	}{
+		{"stt_final", l.STTFinal}, {"first_token", l.FirstToken}, {"first_audio", l.FirstAudio},
+		{"first_frame", l.FirstFrame}, {"first_mark", l.FirstMark},
+	} {
+		if st.d > 0 {
+			m.latency.WithLabelValues(st.stage).Observe(st.d.Seconds())
+		}
+	}
 }

@@ -46,6 +46,13 @@ type Options struct {
 	// Tail is how long the caller stays on the line after Audio and
 	// Digits, listening. Default 2s.
 	Tail time.Duration
+	// Turns script a conversation instead of Audio: before each turn the
+	// caller waits until the agent has spoken and gone quiet for TurnQuiet
+	// (or for MaxWait), then says it. After the last turn's reply the caller
+	// hangs up.
+	Turns     [][]int16
+	TurnQuiet time.Duration // default 1.2s
+	MaxWait   time.Duration // default 20s
 	// Until, if set, ends the call early: it is called after each message
 	// received and ends the call when it returns true.
 	Until func(*Result) bool
@@ -73,6 +80,10 @@ type Result struct {
 	Clears         int
 	// Gaps are the intervals between consecutive media messages received.
 	Gaps []time.Duration
+	// TurnStarts holds where each scripted turn began on the caller's
+	// timeline, in samples of Out: the agent's reply to turn k lies between
+	// the end of turn k and TurnStarts[k+1].
+	TurnStarts []int
 	// CloseCode is the WebSocket close code the server sent, 0 if none.
 	CloseCode int
 	CloseText string
@@ -300,28 +311,21 @@ func (c *caller) send(ctx context.Context) error {
 	}
 	seq++
 
-	audioFrames := (len(c.o.Audio) + twilio.FrameSamples - 1) / twilio.FrameSamples
-	digitEvery := int(250 * time.Millisecond / media.FrameDuration)
-	digitFrames := len(c.o.Digits) * digitEvery
-	total := audioFrames + digitFrames + int(c.o.Tail/media.FrameDuration)
-
+	sc := newScript(c.o)
 	var ulaw [twilio.FrameSamples]byte
-	sendFrame := func(i int) error {
-		n := twilio.FrameSamples
-		if i < audioFrames {
-			chunk := c.o.Audio[i*n:]
-			k := min(len(chunk), n)
-			media.EncodeUlaw(ulaw[:k], chunk[:k])
-			for j := k; j < n; j++ {
-				ulaw[j] = 0xFF // μ-law silence
-			}
-		} else {
-			for j := range ulaw {
-				ulaw[j] = 0xFF
-			}
+	sendFrame := func() error {
+		c.mu.Lock()
+		pcm, digit, ok := sc.next(c.index(time.Now()), c.agentState())
+		c.mu.Unlock()
+		if !ok {
+			return nil
 		}
-		ts := int64(i) * int64(media.FrameDuration/time.Millisecond)
-		buf = twilio.AppendInboundMedia(buf[:0], sid, seq, int64(i+1), ts, ulaw[:])
+		k := media.EncodeUlaw(ulaw[:], pcm)
+		for j := k; j < len(ulaw); j++ {
+			ulaw[j] = 0xFF // μ-law silence
+		}
+		ts := int64(sc.frame) * int64(media.FrameDuration/time.Millisecond)
+		buf = twilio.AppendInboundMedia(buf[:0], sid, seq, int64(sc.frame), ts, ulaw[:])
 		seq++
 		if err := c.write(buf); err != nil {
 			return fmt.Errorf("sim: send media: %w", err)
@@ -329,9 +333,8 @@ func (c *caller) send(ctx context.Context) error {
 		c.mu.Lock()
 		c.res.FramesSent++
 		c.mu.Unlock()
-		if d := i - audioFrames; d >= 0 && d%digitEvery == 0 && d/digitEvery < len(c.o.Digits) {
-			k := d / digitEvery
-			buf = twilio.AppendDTMF(buf[:0], sid, seq, c.o.Digits[k:k+1])
+		if digit != "" {
+			buf = twilio.AppendDTMF(buf[:0], sid, seq, digit)
 			seq++
 			if err := c.write(buf); err != nil {
 				return fmt.Errorf("sim: send dtmf: %w", err)
@@ -342,21 +345,17 @@ func (c *caller) send(ctx context.Context) error {
 
 	tick := time.NewTicker(media.FrameDuration)
 	defer tick.Stop()
-	for i := 0; i < total && !c.finished(); {
-		if i == 0 {
-			if err := sendFrame(0); err != nil {
-				return err
-			}
-			i++
-		}
+	if err := sendFrame(); err != nil {
+		return err
+	}
+	for !sc.over() && !c.finished() {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-tick.C:
-			if err := sendFrame(i); err != nil {
+			if err := sendFrame(); err != nil {
 				return err
 			}
-			i++
 		case <-c.wake:
 		}
 		// Echo every mark whose audio has played by now.
@@ -368,10 +367,19 @@ func (c *caller) send(ctx context.Context) error {
 			}
 		}
 	}
+	c.mu.Lock()
+	c.res.TurnStarts = sc.starts
+	c.mu.Unlock()
 	if err := c.write(twilio.AppendStop(buf[:0], sid, seq, c.o.AccountSID, c.res.CallSID)); err != nil {
 		return fmt.Errorf("sim: send stop: %w", err)
 	}
 	return nil
+}
+
+// agentState reports, under c.mu, how much the caller has heard and when
+// the agent's audio will have finished playing (as a sample index).
+func (c *caller) agentState() agentState {
+	return agentState{framesHeard: c.res.FramesReceived, playEnd: c.index(c.playEnd)}
 }
 
 func (c *caller) finished() bool {

@@ -1,0 +1,208 @@
+//go:build frontdesk_wip
+
+package server
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/frontdesk/frontdesk/agent"
+	"github.com/frontdesk/frontdesk/agent/llm/rules"
+	"github.com/frontdesk/frontdesk/agent/stt/sphinx"
+	"github.com/frontdesk/frontdesk/agent/tools"
+	"github.com/frontdesk/frontdesk/agent/tts/flite"
+	"github.com/frontdesk/frontdesk/agent/vad"
+	"github.com/frontdesk/frontdesk/configs"
+	"github.com/frontdesk/frontdesk/scheduling"
+)
+
+// agentState is what the voice agent shares across calls.
+type agentState struct {
+	speech   speech
+	backends backends
+	// background tracks pre-warm goroutines.
+	background sync.WaitGroup
+}
+
+// speech holds the engines every call shares. They are built on first use:
+// a server in echo mode never loads a model.
+type speech struct {
+	once sync.Once
+	err  error
+	stt  *sphinx.Engine
+	tts  *flite.Synth
+}
+
+func (sp *speech) init() error {
+	sp.once.Do(func() {
+		if sp.stt, sp.err = sphinx.New(sphinx.Options{}); sp.err != nil {
+			sp.err = fmt.Errorf("speech recognition: %w", sp.err)
+			return
+		}
+		if sp.tts, sp.err = flite.New(flite.Options{}); sp.err != nil {
+			sp.err = fmt.Errorf("speech synthesis: %w", sp.err)
+		}
+	})
+	return sp.err
+}
+
+func (a *agentState) close() { a.speech.close() }
+
+func (sp *speech) close() {
+	if sp.stt != nil {
+		_ = sp.stt.Close()
+	}
+}
+
+// vocabulary is what callers of biz are likely to say, for the recognizer's
+// language model: the FAQ phrasings, the services and the business's name.
+func vocabulary(biz *configs.Business) agent.Vocabulary {
+	var v agent.Vocabulary
+	for _, f := range biz.FAQs {
+		v.Phrases = append(v.Phrases, f.Questions...)
+		v.Words = append(v.Words, f.Keywords...)
+	}
+	for _, s := range biz.Services {
+		v.Phrases = append(v.Phrases, "i would like to book a "+strings.ToLower(s.Name))
+		v.Words = append(v.Words, strings.Fields(strings.ToLower(s.Name))...)
+	}
+	v.Words = append(v.Words, strings.Fields(strings.ToLower(biz.Name))...)
+	return v
+}
+
+// greeting is the first thing the agent says: the disclosure, then the
+// business's greeting.
+func greeting(biz *configs.Business) string {
+	g := strings.TrimSpace(biz.Greeting)
+	if g == "" {
+		g = "Thank you for calling " + biz.Name + ". How can I help you?"
+	}
+	if d := strings.TrimSpace(biz.Disclosure); d != "" {
+		return d + " " + g
+	}
+	return g
+}
+
+// prewarm builds the recognizer's model for biz while Twilio sets up the
+// stream, so the first caller turn is not slowed by it.
+func (s *Server) prewarm(biz *configs.Business) {
+	if s.cfg.Agent.Mode != configs.AgentReceptionist {
+		return
+	}
+	a := &s.agent
+	a.background.Add(1)
+	go func() {
+		defer a.background.Done()
+		if a.speech.init() != nil {
+			return
+		}
+		if r, err := a.speech.stt.NewRecognizer(s.callsCtx, vocabulary(biz)); err == nil {
+			_ = r.Close()
+		}
+	}()
+}
+
+// toolRunner adapts the tool set to the session's Tools interface.
+type toolRunner struct{ exec *tools.Executor }
+
+func (t toolRunner) Definitions() []agent.Tool { return tools.Definitions() }
+
+func (t toolRunner) Execute(ctx context.Context, call agent.ToolCall) (agent.ToolResult, error) {
+	r := t.exec.Execute(ctx, call)
+	res := agent.ToolResult{Content: r.Content}
+	switch r.Action.Kind {
+	case tools.ActionEndCall:
+		res.Action.EndCall = true
+	case tools.ActionTransfer:
+		res.Action.Transfer = r.Action.Number
+	}
+	return res, nil
+}
+
+// backends keeps one in-memory tool backend per business until the API's
+// store is wired in.
+type backends struct {
+	mu sync.Mutex
+	m  map[string]tools.Backend
+}
+
+func (b *backends) get(s *Server, biz *configs.Business) (tools.Backend, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if be, ok := b.m[biz.ID]; ok {
+		return be, nil
+	}
+	be, err := tools.NewMemory(biz, s.now)
+	if err != nil {
+		return nil, err
+	}
+	if b.m == nil {
+		b.m = map[string]tools.Backend{}
+	}
+	b.m[biz.ID] = be
+	return be, nil
+}
+
+// receptionist runs the voice agent on the call.
+func (c *call) receptionist(ctx context.Context) error {
+	s := c.srv
+	sp := &s.agent.speech
+	if err := sp.init(); err != nil {
+		return err
+	}
+	biz := c.business
+	eng, err := rules.New(biz, rules.Options{Now: s.now})
+	if err != nil {
+		return fmt.Errorf("dialogue: %w", err)
+	}
+	be, err := s.agent.backends.get(s, biz)
+	if err != nil {
+		return fmt.Errorf("tools: %w", err)
+	}
+	source := scheduling.SourceCall
+	if c.transport == "webrtc" {
+		source = scheduling.SourceWebRTC
+	}
+	exec, err := tools.NewExecutor(biz, be, tools.Options{Now: s.now, Source: source})
+	if err != nil {
+		return fmt.Errorf("tools: %w", err)
+	}
+	sess, err := agent.NewSession(agent.Config{
+		STT:        sp.stt,
+		LLM:        eng,
+		TTS:        sp.tts,
+		VAD:        vad.New(vad.Options{}),
+		Tools:      toolRunner{exec},
+		Vocabulary: vocabulary(biz),
+		Hint:       eng.HintFor,
+		Greeting:   greeting(biz),
+		OutputRate: c.tr.OutputRate(),
+		Hooks:      c.agentHooks(),
+		Logger:     c.log,
+		Now:        s.now,
+	}, c.tr)
+	if err != nil {
+		return err
+	}
+	return sess.Run(ctx, c.tr.In())
+}
+
+func (c *call) agentHooks() agent.Hooks {
+	m := c.srv.metrics
+	return agent.Hooks{
+		Turn: func(t agent.Turn) {
+			c.log.Info("turn", "speaker", t.Speaker, "text", t.Text, "start", t.Start, "end", t.End,
+				"interrupted", t.Interrupted, "confidence", t.Confidence)
+			if l := t.Latency; l != nil {
+				m.observeLatency(l)
+			}
+		},
+		BargeIn: func(time.Duration) { m.bargeIns.Inc() },
+		ToolCall: func(call agent.ToolCall, res agent.ToolResult) {
+			c.log.Info("tool call", "tool", call.Name)
+		},
+	}
+}
