@@ -1,8 +1,14 @@
 package server_test
 
 import (
+	"bufio"
 	"context"
 	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,20 +17,25 @@ import (
 )
 
 var (
-	rtcLoadCalls    = flag.Int("webrtc.calls", 4, "concurrent calls of BenchmarkWebRTCEcho")
-	rtcLoadDuration = flag.Duration("webrtc.duration", 4*time.Second, "audio each call of BenchmarkWebRTCEcho sends")
-	rtcLoadCodec    = flag.String("webrtc.codec", sim.Opus, "codec of BenchmarkWebRTCEcho's callers: opus or PCMU")
+	rtcLoadCalls     = flag.Int("webrtc.calls", 4, "concurrent calls of BenchmarkWebRTCEcho")
+	rtcLoadDuration  = flag.Duration("webrtc.duration", 4*time.Second, "audio each call of BenchmarkWebRTCEcho sends")
+	rtcLoadCodec     = flag.String("webrtc.codec", sim.Opus, "codec of BenchmarkWebRTCEcho's callers: opus or PCMU")
+	rtcLoadInProcess = flag.Bool("webrtc.inprocess", false, "run BenchmarkWebRTCEcho's server in the benchmark's process")
 )
 
-// BenchmarkWebRTCEcho runs concurrent WebRTC echo calls against a server in
-// this process (pion callers on loopback, sending pre-encoded packets and
-// timing what they receive) and reports the gaps between the packets each
-// caller receives: the server sends one every 20 ms, so gaps over 40 ms are
-// audible. One run per invocation, whatever b.N:
+const loadServerEnv = "FRONTDESK_WEBRTC_LOAD_SERVER"
+
+// BenchmarkWebRTCEcho runs concurrent WebRTC echo calls (pion callers on
+// loopback, sending pre-encoded packets and timing what they receive)
+// against a server in a process of its own, as a real deployment has it, so
+// that the server's /metrics measure the server alone. It reports the gaps
+// between the packets each caller receives: the server sends one every
+// 20 ms, so gaps over 40 ms are audible. One load run per invocation,
+// whatever b.N:
 //
 //	go test ./server -run '^$' -bench WebRTCEcho -webrtc.calls=50 -webrtc.duration=20s
 func BenchmarkWebRTCEcho(b *testing.B) {
-	ts := startRTC(b, "echo", webrtc.Config{OffersPerIP: -1, OffersPerBusiness: -1})
+	url := loadServer(b)
 	var rep *sim.LoadReport
 	for b.Loop() {
 		if rep != nil {
@@ -33,7 +44,7 @@ func BenchmarkWebRTCEcho(b *testing.B) {
 		ctx, cancel := context.WithTimeout(context.Background(), *rtcLoadDuration+2*time.Minute)
 		var err error
 		rep, err = sim.Load(ctx, sim.LoadOptions{
-			Call:     sim.Options{Server: ts.URL, Business: "clinic", Codec: *rtcLoadCodec},
+			Call:     sim.Options{Server: url, Business: "clinic", Codec: *rtcLoadCodec},
 			Calls:    *rtcLoadCalls,
 			Duration: *rtcLoadDuration,
 		})
@@ -49,5 +60,65 @@ func BenchmarkWebRTCEcho(b *testing.B) {
 	b.ReportMetric(float64(rep.GapP99)/1e6, "gap-p99-ms")
 	b.ReportMetric(float64(rep.GapMax)/1e6, "gap-max-ms")
 	b.ReportMetric(float64(rep.GapsOver40ms), "gaps>40ms")
-	b.ReportMetric(100*rep.CPU, "cpu-%")
+	b.ReportMetric(100*rep.CPU, "server-cpu-%")
+}
+
+// loadServer starts an echo server for the load: this test binary again,
+// running TestWebRTCLoadServer, unless -webrtc.inprocess.
+func loadServer(b *testing.B) string {
+	cfg := webrtc.Config{OffersPerIP: -1, OffersPerBusiness: -1}
+	if *rtcLoadInProcess {
+		return startRTC(b, "echo", cfg).URL
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestWebRTCLoadServer$", "-test.count=1")
+	cmd.Env = append(os.Environ(), loadServerEnv+"=1")
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		stdin.Close() // the server's cue to stop
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				b.Errorf("load server: %v", err)
+			}
+		case <-time.After(15 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+			b.Error("load server did not stop")
+		}
+	})
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		if url, ok := strings.CutPrefix(sc.Text(), "LOAD_SERVER_URL "); ok {
+			go func() { _, _ = io.Copy(io.Discard, stdout) }()
+			return url
+		}
+	}
+	b.Fatalf("load server exited before it was up: %v", sc.Err())
+	return ""
+}
+
+// TestWebRTCLoadServer is BenchmarkWebRTCEcho's server when the benchmark
+// runs this binary with FRONTDESK_WEBRTC_LOAD_SERVER set: an echo server on
+// loopback that serves until its standard input closes. Otherwise it has
+// nothing to do.
+func TestWebRTCLoadServer(t *testing.T) {
+	if os.Getenv(loadServerEnv) == "" {
+		return
+	}
+	ts := startRTC(t, "echo", webrtc.Config{OffersPerIP: -1, OffersPerBusiness: -1})
+	fmt.Println("LOAD_SERVER_URL", ts.URL)
+	_, _ = io.Copy(io.Discard, os.Stdin)
 }

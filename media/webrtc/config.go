@@ -19,11 +19,11 @@ const (
 	inboundQueue             = 50 // one second of 20 ms frames
 	pipelineRate             = 16000
 	pipelineFrame            = pipelineRate / 50
-	opusRate                 = 48000
+	opusClock                = 48000 // Opus's RTP clock, whatever the audio's rate
 	pcmuRate                 = 8000
 	maxPacketBytes           = 1500
 	defaultOpusBitrate       = 32000
-	defaultOpusComplexity    = 5
+	defaultOpusComplexity    = 3 // of 10: a third of the CPU of 10 for speech at 16 kHz
 	maxLostFramesConcealed   = 50
 )
 

@@ -11,7 +11,7 @@
 //     PCMU with media's G.711), brought to 16 kHz and handed to the call as
 //     20 ms media.In frames on a bounded channel that drops its oldest frame
 //     when the call falls behind;
-//   - outbound audio given to Play (at OutputRate: 48 kHz for Opus, 8 kHz
+//   - outbound audio given to Play (at OutputRate: 16 kHz for Opus, 8 kHz
 //     for PCMU) is queued in 20 ms frames and a pacer encodes one frame per
 //     20 ms slot (silence when the queue is empty) and writes it to the
 //     local track at real time, so nothing sits ahead of the caller's ear

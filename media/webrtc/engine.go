@@ -128,7 +128,7 @@ func (e *Engine) Config() Config { return e.cfg }
 
 var (
 	opusCapability = pion.RTPCodecCapability{
-		MimeType: pion.MimeTypeOpus, ClockRate: opusRate, Channels: 2,
+		MimeType: pion.MimeTypeOpus, ClockRate: opusClock, Channels: 2,
 		SDPFmtpLine: "minptime=10;useinbandfec=1",
 	}
 	pcmuCapability = pion.RTPCodecCapability{MimeType: pion.MimeTypePCMU, ClockRate: pcmuRate, Channels: 1}
@@ -148,7 +148,9 @@ func (e *Engine) Answer(ctx context.Context, offer string, opts SessionOptions) 
 	capab, rate := pcmuCapability, pcmuRate
 	switch {
 	case o.Opus && OpusEncoderAvailable:
-		capab, rate = opusCapability, opusRate
+		// Opus takes the pipeline's 16 kHz as it is (wideband speech):
+		// no resampling on the way out, and the encoder's cheapest mode.
+		capab, rate = opusCapability, pipelineRate
 	case !o.PCMU:
 		return nil, fmt.Errorf("%w: this build sends PCMU only", ErrNoCodec)
 	}

@@ -133,7 +133,7 @@ func TestFramePathAllocs(t *testing.T) {
 	for _, tc := range []struct {
 		mime string
 		rate int
-	}{{pion.MimeTypePCMU, pcmuRate}, {pion.MimeTypeOpus, opusRate}} {
+	}{{pion.MimeTypePCMU, pcmuRate}, {pion.MimeTypeOpus, pipelineRate}} {
 		if tc.mime == pion.MimeTypeOpus && !OpusEncoderAvailable {
 			continue
 		}
@@ -210,7 +210,7 @@ func BenchmarkOutboundFrame(b *testing.B) {
 		name string
 		mime string
 		rate int
-	}{{"pcmu", pion.MimeTypePCMU, pcmuRate}, {"opus", pion.MimeTypeOpus, opusRate}} {
+	}{{"pcmu", pion.MimeTypePCMU, pcmuRate}, {"opus", pion.MimeTypeOpus, pipelineRate}} {
 		b.Run(tc.name, func(b *testing.B) {
 			if tc.mime == pion.MimeTypeOpus && !OpusEncoderAvailable {
 				b.Skip("no Opus encoder without cgo")
@@ -231,18 +231,18 @@ func BenchmarkInboundOpus(b *testing.B) {
 	if !OpusEncoderAvailable {
 		b.Skip("no Opus encoder without cgo")
 	}
-	enc, err := NewOpusEncoder(opusRate)
+	enc, err := NewOpusEncoder(pipelineRate)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer enc.Close()
 	buf := make([]byte, maxPacketBytes)
-	n, err := enc.Encode(buf, media.Sine(opusRate, 300, media.FrameDuration, 0.3))
+	n, err := enc.Encode(buf, media.Sine(pipelineRate, 300, media.FrameDuration, 0.3))
 	if err != nil {
 		b.Fatal(err)
 	}
 	s := testSession(b, pion.MimeTypePCMU, pcmuRate)
-	in, err := newInbound(pion.MimeTypeOpus, opusRate)
+	in, err := newInbound(pion.MimeTypeOpus, opusClock)
 	if err != nil {
 		b.Fatal(err)
 	}

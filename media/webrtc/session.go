@@ -112,7 +112,8 @@ func (s *Session) Answer() string { return s.answer }
 // Codec returns the outbound codec's MIME type (audio/opus or audio/PCMU).
 func (s *Session) Codec() string { return s.codec }
 
-// OutputRate is the rate Play takes: 48 kHz for Opus, 8 kHz for PCMU.
+// OutputRate is the rate Play takes: 16 kHz for Opus (wideband speech, the
+// pipeline's rate), 8 kHz for PCMU.
 func (s *Session) OutputRate() int { return s.outRate }
 
 // In delivers caller audio (16 kHz, 20 ms frames) and echoed marks, in

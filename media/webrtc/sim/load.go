@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,6 +44,9 @@ type LoadReport struct {
 	Goroutines float64
 	// From the server's counters for the whole run.
 	FramesLost, FramesDropped float64
+	// LatenessP99 is the server pacer's own lateness against its 20 ms
+	// grid (the upper bound of the histogram bucket holding the p99).
+	LatenessP99 time.Duration
 }
 
 // Load runs the calls and returns the report. Every call ends by itself
@@ -134,6 +138,7 @@ func Load(ctx context.Context, o LoadOptions) (*LoadReport, error) {
 	if after, err := scrape(ctx, o.Call.HTTPClient, metricsURL); err == nil {
 		rep.FramesLost = after["frontdesk_frames_lost_total"] - before["frontdesk_frames_lost_total"]
 		rep.FramesDropped = after["frontdesk_frames_dropped_total"] - before["frontdesk_frames_dropped_total"]
+		rep.LatenessP99 = histogramQuantile(after, before, "frontdesk_outbound_frame_lateness_seconds", 0.99)
 	}
 	rep.GapP50 = Percentile(gaps, 50)
 	rep.GapP99 = Percentile(gaps, 99)
@@ -158,6 +163,7 @@ func (r *LoadReport) String() string {
 	fmt.Fprintf(&b, "packet gap at the caller: p50 %v, p99 %v, max %v, over 40 ms: %d (%.2f%%)\n",
 		r.GapP50.Round(10*time.Microsecond), r.GapP99.Round(10*time.Microsecond), r.GapMax.Round(10*time.Microsecond),
 		r.GapsOver40ms, 100*float64(r.GapsOver40ms)/math.Max(1, float64(r.FramesReceived)))
+	fmt.Fprintf(&b, "server pacing lateness p99 ≤ %v\n", r.LatenessP99)
 	if r.Window > 0 {
 		fmt.Fprintf(&b, "steady window %v: CPU %.0f%% of a core (%.2f%% per call), RSS %.0f MiB, goroutines %.0f\n",
 			r.Window.Round(time.Millisecond), 100*r.CPU, 100*r.CPU/float64(r.Calls), r.RSS/(1<<20), r.Goroutines)
@@ -223,4 +229,37 @@ func SpeechLike(rate int, d time.Duration) []int16 {
 		out[i] = int16(9000 * env * v)
 	}
 	return out
+}
+
+// histogramQuantile estimates the q quantile of a histogram's increase
+// between before and after, as the upper bound of the bucket it falls in;
+// -1 when it is past the last finite bucket.
+func histogramQuantile(after, before map[string]float64, name string, q float64) time.Duration {
+	type bucket struct{ le, count float64 }
+	var bs []bucket
+	for k, v := range after {
+		rest, ok := strings.CutPrefix(k, name+`_bucket{le="`)
+		if !ok {
+			continue
+		}
+		le, err := strconv.ParseFloat(strings.TrimSuffix(rest, `"}`), 64)
+		if err != nil {
+			continue
+		}
+		bs = append(bs, bucket{le, v - before[k]})
+	}
+	if len(bs) == 0 {
+		return 0
+	}
+	sort.Slice(bs, func(i, j int) bool { return bs[i].le < bs[j].le })
+	total := bs[len(bs)-1].count
+	for _, b := range bs {
+		if b.count >= q*total {
+			if math.IsInf(b.le, 1) {
+				return -1
+			}
+			return time.Duration(b.le * float64(time.Second))
+		}
+	}
+	return -1
 }
