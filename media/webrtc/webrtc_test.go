@@ -200,7 +200,8 @@ func TestMarkAndClear(t *testing.T) {
 					t.Fatal("mark first never came back")
 				}
 			}
-			if d := markAt.Sub(start); d < 360*time.Millisecond || d > 700*time.Millisecond {
+			// Never before its audio has left; late only if the machine is.
+			if d := markAt.Sub(start); d < 360*time.Millisecond || d > 2*time.Second {
 				t.Errorf("mark came back after %v, want when its 400 ms of audio were sent", d)
 			}
 			time.Sleep(300 * time.Millisecond) // into the second tone
@@ -218,12 +219,20 @@ func TestMarkAndClear(t *testing.T) {
 					wait = false
 				}
 			}
-			last, n := h.loudSince(cleared, 500)
-			if n > 3 {
-				t.Errorf("%d loud packets arrived after Clear (the last %v after it), want ≤ 3", n, last.Sub(cleared))
+			// The pacer sends a frame per 20 ms slot, so by the time of
+			// Clear at most one frame per 20 ms since start had left (and
+			// one more in flight); nothing loud may follow. Counting all
+			// loud packets, not their arrival times, keeps this true on a
+			// busy machine where the caller reads late.
+			sent := int(cleared.Sub(start) / media.FrameDuration)
+			_, loud := h.loudSince(start, 500)
+			last, _ := h.loudSince(start, 500)
+			t.Logf("%s: %d loud packets for %d slots before Clear; the last arrived %v after it", codec, loud, sent, last.Sub(cleared))
+			if loud > sent+2 {
+				t.Errorf("%d loud packets, want ≤ %d: audio was sent after Clear", loud, sent+2)
 			}
-			if _, n := h.loudSince(start, 500); n < 25 {
-				t.Errorf("heard %d loud packets before Clear, want ≥ 25", n)
+			if loud < sent/2 {
+				t.Errorf("%d loud packets for %d slots: the tone was not heard", loud, sent)
 			}
 			if st := sess.Stats(); st.Clears != 1 || st.MarksEchoed != 1 {
 				t.Errorf("stats %+v", st)
