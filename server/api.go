@@ -189,7 +189,7 @@ func jsonError(body []byte, err error) error {
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syn):
-		line, col := position(body, syn.Offset)
+		line, col := position(body, syn.Offset-1) // Offset is just after the bad byte
 		return errorf(http.StatusBadRequest, "invalid_json", fmt.Sprintf("malformed JSON at line %d, column %d: %v", line, col, syn), err)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return errorf(http.StatusBadRequest, "invalid_json", "malformed JSON: the body ends in the middle of a value", err)

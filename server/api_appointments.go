@@ -126,7 +126,8 @@ func (s *Server) apiAvailability(w http.ResponseWriter, r *http.Request, c *call
 	}
 	if to.Sub(from) > scheduling.MaxWindow {
 		return &httpError{status: http.StatusBadRequest, code: "invalid_range",
-			msg:    fmt.Sprintf("the window from %s to %s is longer than %d days; ask for less", from.Format(time.DateOnly), to.Format(time.DateOnly), scheduling.MaxWindow/(24*time.Hour)),
+			msg: fmt.Sprintf("the window from %s to %s is longer than %d days; ask for less",
+				from.In(cal.Location).Format(time.RFC3339), to.In(cal.Location).Format(time.RFC3339), scheduling.MaxWindow/(24*time.Hour)),
 			fields: []fieldProblem{{Path: "to", Message: "too far after from"}}}
 	}
 	existing, err := store.Booked(r.Context(), s.api.store.Appointments(), c.biz.biz.ID, from, to)
@@ -218,7 +219,7 @@ func (s *Server) apiBook(w http.ResponseWriter, r *http.Request, c *caller) erro
 	phone := ""
 	if strings.TrimSpace(req.Phone) != "" {
 		if phone, err = scheduling.NormalizePhone(req.Phone, e.region); err != nil {
-			return invalidField("phone", "%s", phoneHint(err, e.region))
+			return invalidField("phone", "%s", phoneHint(e.region))
 		}
 	}
 	key := r.Header.Get("Idempotency-Key")
@@ -257,12 +258,13 @@ func (s *Server) apiBook(w http.ResponseWriter, r *http.Request, c *caller) erro
 	return nil
 }
 
-// phoneHint explains a phone number that does not parse.
-func phoneHint(err error, region string) string {
+// phoneHint explains a phone number that does not parse. The number
+// itself is not repeated: it is personal data and goes to logs.
+func phoneHint(region string) string {
 	if region == "" {
 		return "not a valid phone number; write it with + and the country code, like +12125550123"
 	}
-	return fmt.Sprintf("not a valid phone number (%s); write it with + and the country code, or as a national number of %s", fromSentinel(err, scheduling.ErrInvalid), region)
+	return fmt.Sprintf("not a valid phone number; write it with + and the country code (like +12125550123) or as a national number of %s", region)
 }
 
 func (s *Server) apiGetAppointment(w http.ResponseWriter, r *http.Request, c *caller) error {

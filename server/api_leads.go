@@ -73,7 +73,7 @@ func (q leadRequest) apply(l scheduling.Lead, region string) (scheduling.Lead, e
 		if p := strings.TrimSpace(*q.Phone); p != "" {
 			e164, err := scheduling.NormalizePhone(p, region)
 			if err != nil {
-				return l, invalidField("phone", "%s", phoneHint(err, region))
+				return l, invalidField("phone", "%s", phoneHint(region))
 			}
 			l.Phone = e164
 		}

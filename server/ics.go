@@ -79,8 +79,8 @@ func icsFeed(businessID, name string, loc *time.Location, appts []scheduling.App
 		w.line("BEGIN:VEVENT")
 		w.prop("UID", text(a.ID+"@"+businessID+".frontdesk"))
 		w.prop("DTSTAMP", stamp)
-		w.prop("DTSTART"+tzParam(loc), localStamp(a.Start, loc))
-		w.prop("DTEND"+tzParam(loc), localStamp(a.End, loc))
+		w.prop(dateTimeProp("DTSTART", a.Start, loc))
+		w.prop(dateTimeProp("DTEND", a.End, loc))
 		w.prop("SUMMARY", text(a.Service.Name+": "+a.CustomerName))
 		desc := "Service: " + a.Service.Name + "\nCustomer: " + a.CustomerName
 		if a.Phone != "" {
@@ -99,20 +99,38 @@ func icsFeed(businessID, name string, loc *time.Location, appts []scheduling.App
 	return w.buf.Bytes()
 }
 
-func tzParam(loc *time.Location) string {
-	if loc == time.UTC {
-		return ""
+// dateTimeProp returns the name (with TZID when local) and value of a
+// DATE-TIME property.
+func dateTimeProp(name string, t time.Time, loc *time.Location) (string, string) {
+	v := localStamp(t, loc)
+	if strings.HasSuffix(v, "Z") {
+		return name, v
 	}
-	return ";TZID=" + paramValue(loc.String())
+	return name + ";TZID=" + paramValue(loc.String()), v
 }
 
 // localStamp formats t as a DATE-TIME: local time in loc, or UTC with "Z"
-// when loc is UTC.
+// when loc is UTC or when t's wall time occurs twice (the hour repeated
+// when clocks go back) and t is the second occurrence: RFC 5545 reads an
+// ambiguous local time as the first.
 func localStamp(t time.Time, loc *time.Location) string {
-	if loc == time.UTC {
+	if loc == time.UTC || secondOccurrence(t, loc) {
 		return t.UTC().Format("20060102T150405Z")
 	}
 	return t.In(loc).Format("20060102T150405")
+}
+
+// secondOccurrence reports whether the wall time of t in loc was already
+// shown once before, just before clocks went back.
+func secondOccurrence(t time.Time, loc *time.Location) bool {
+	lt := t.In(loc)
+	start, _ := lt.ZoneBounds()
+	if start.IsZero() {
+		return false
+	}
+	_, off := lt.Zone()
+	_, prev := start.Add(-time.Nanosecond).In(loc).Zone()
+	return prev > off && t.Before(start.Add(time.Duration(prev-off)*time.Second))
 }
 
 // vtimezone writes loc's observances in force from before from to after

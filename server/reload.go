@@ -72,6 +72,7 @@ func (s *Server) WatchConfig(ctx context.Context, path string, interval time.Dur
 		return fi.ModTime(), fi.Size()
 	}
 	mtime, size := stamp()
+	s.log.Info("watching config file", "path", path, "interval", interval)
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
