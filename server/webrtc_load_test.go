@@ -21,6 +21,7 @@ var (
 	rtcLoadDuration  = flag.Duration("webrtc.duration", 4*time.Second, "audio each call of BenchmarkWebRTCEcho sends")
 	rtcLoadCodec     = flag.String("webrtc.codec", sim.Opus, "codec of BenchmarkWebRTCEcho's callers: opus or PCMU")
 	rtcLoadInProcess = flag.Bool("webrtc.inprocess", false, "run BenchmarkWebRTCEcho's server in the benchmark's process")
+	rtcLoadServer    = flag.String("webrtc.server", "", "base URL of a running echo server for BenchmarkWebRTCEcho (business clinic, loopback ICE) instead of starting one")
 )
 
 const loadServerEnv = "FRONTDESK_WEBRTC_LOAD_SERVER"
@@ -67,6 +68,9 @@ func BenchmarkWebRTCEcho(b *testing.B) {
 // running TestWebRTCLoadServer, unless -webrtc.inprocess.
 func loadServer(b *testing.B) string {
 	cfg := webrtc.Config{OffersPerIP: -1, OffersPerBusiness: -1}
+	if *rtcLoadServer != "" {
+		return *rtcLoadServer
+	}
 	if *rtcLoadInProcess {
 		return startRTC(b, "echo", cfg).URL
 	}

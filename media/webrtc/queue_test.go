@@ -210,13 +210,21 @@ func BenchmarkOutboundFrame(b *testing.B) {
 		name string
 		mime string
 		rate int
-	}{{"pcmu", pion.MimeTypePCMU, pcmuRate}, {"opus", pion.MimeTypeOpus, pipelineRate}} {
+		silent bool
+	}{
+		{"pcmu", pion.MimeTypePCMU, pcmuRate, false},
+		{"opus", pion.MimeTypeOpus, pipelineRate, false},
+		{"opus-silence", pion.MimeTypeOpus, pipelineRate, true},
+	} {
 		b.Run(tc.name, func(b *testing.B) {
 			if tc.mime == pion.MimeTypeOpus && !OpusEncoderAvailable {
 				b.Skip("no Opus encoder without cgo")
 			}
 			s := testSession(b, tc.mime, tc.rate)
 			frame := media.Sine(tc.rate, 300, media.FrameDuration, 0.3)
+			if tc.silent {
+				clear(frame)
+			}
 			now := time.Now()
 			b.ReportAllocs()
 			for b.Loop() {
@@ -255,5 +263,26 @@ func BenchmarkInboundOpus(b *testing.B) {
 		for len(s.in) > 0 {
 			<-s.in
 		}
+	}
+}
+
+// Opus encodes a few silent frames, then repeats the settled packet; speech
+// starts the encoder again.
+func TestOpusSilenceReuse(t *testing.T) {
+	if !OpusEncoderAvailable {
+		return
+	}
+	s := testSession(t, pion.MimeTypeOpus, pipelineRate)
+	now := time.Now()
+	for range silenceSettle + 10 {
+		s.sendSlot(now, now, nil) // nothing queued: silence
+	}
+	if s.silentRun != silenceSettle || len(s.silentPkt) == 0 {
+		t.Fatalf("after silence: run %d, packet %d bytes", s.silentRun, len(s.silentPkt))
+	}
+	s.Play(media.Sine(pipelineRate, 300, media.FrameDuration, 0.3))
+	s.sendSlot(now, now, nil)
+	if s.silentRun != 0 {
+		t.Errorf("silent run %d after speech, want 0", s.silentRun)
 	}
 }

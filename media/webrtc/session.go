@@ -20,6 +20,10 @@ import (
 // the configured ConnectTimeout (or failed before it connected).
 var ErrNotConnected = errors.New("webrtc: peer did not connect")
 
+// silenceSettle is how many silent frames Opus encodes before the pacer
+// repeats the last one's packet instead of encoding more.
+const silenceSettle = 5
+
 // maxBehind is how far the pacer may fall behind its 20 ms grid before it
 // gives up on the missed slots instead of sending them in a burst.
 const maxBehind = 200 * time.Millisecond
@@ -49,9 +53,11 @@ type Session struct {
 	connectedOnce, endedOnce, hangupOnce, closeOnce, encOnce sync.Once
 
 	// owned by the pacer
-	enc *OpusEncoder
-	cur []int16 // the frame being sent
-	pkt []byte
+	enc       *OpusEncoder
+	cur       []int16 // the frame being sent
+	pkt       []byte
+	silentRun int    // silent frames encoded in a row
+	silentPkt []byte // the Opus packet of settled silence
 
 	mu       sync.Mutex
 	samples  []int16     // guarded by mu; queued audio, from sHead
@@ -94,6 +100,7 @@ func newSession(pc *pion.PeerConnection, cfg Config, opts SessionOptions, codec 
 		ended:     make(chan struct{}),
 		hangup:    make(chan struct{}),
 		pkt:       make([]byte, maxPacketBytes),
+		silentPkt: make([]byte, 0, maxPacketBytes),
 	}
 	s.cur = make([]int16, s.outFrame)
 	if strings.EqualFold(codec, pion.MimeTypeOpus) {
@@ -479,22 +486,45 @@ func (s *Session) echo(marks []string) {
 
 // write encodes s.cur and writes it to the track. A failed write (the
 // connection closing, a full socket buffer) loses that frame only.
+//
+// Opus costs about as much to encode silence as speech, and a call is
+// mostly silence on the agent's side. Once the encoder has seen a few
+// silent frames its state, and the peer's decoder's, have settled; the
+// packet it produced then is sent again for every further silent frame
+// instead of encoding each one.
 func (s *Session) write() {
 	var data []byte
-	if s.enc != nil {
+	switch {
+	case s.enc == nil:
+		n := media.EncodeUlaw(s.pkt, s.cur)
+		data = s.pkt[:n]
+	case s.silentRun >= silenceSettle && isSilent(s.cur):
+		data = s.silentPkt
+	default:
 		n, err := s.enc.Encode(s.pkt, s.cur)
 		if err != nil {
 			s.log.Debug("webrtc: encode", "err", err)
 			return
 		}
 		data = s.pkt[:n]
-	} else {
-		n := media.EncodeUlaw(s.pkt, s.cur)
-		data = s.pkt[:n]
+		if !isSilent(s.cur) {
+			s.silentRun = 0
+		} else if s.silentRun++; s.silentRun == silenceSettle {
+			s.silentPkt = append(s.silentPkt[:0], data...)
+		}
 	}
 	if err := s.track.WriteSample(pmedia.Sample{Data: data, Duration: media.FrameDuration}); err != nil {
 		s.log.Debug("webrtc: write sample", "err", err)
 	}
+}
+
+func isSilent(pcm []int16) bool {
+	for _, v := range pcm {
+		if v != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 type nopMetrics struct{}
