@@ -207,9 +207,9 @@ func TestInboundGapsBecomeSilence(t *testing.T) {
 
 func BenchmarkOutboundFrame(b *testing.B) {
 	for _, tc := range []struct {
-		name string
-		mime string
-		rate int
+		name   string
+		mime   string
+		rate   int
 		silent bool
 	}{
 		{"pcmu", pion.MimeTypePCMU, pcmuRate, false},
