@@ -1,5 +1,3 @@
-//go:build frontdesk_wip
-
 package server
 
 import (
@@ -170,11 +168,16 @@ func (c *call) receptionist(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("tools: %w", err)
 	}
+	v, err := vad.New(vad.Options{})
+	if err != nil {
+		return fmt.Errorf("voice activity: %w", err)
+	}
+	defer v.Close()
 	sess, err := agent.NewSession(agent.Config{
 		STT:        sp.stt,
 		LLM:        eng,
 		TTS:        sp.tts,
-		VAD:        vad.New(vad.Options{}),
+		VAD:        v,
 		Tools:      toolRunner{exec},
 		Vocabulary: vocabulary(biz),
 		Hint:       eng.HintFor,

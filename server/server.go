@@ -42,7 +42,8 @@ type Server struct {
 	mu   sync.Mutex
 	live map[string]*call // guarded by mu; by call ID
 
-	api apiState // the /v1 API: store, businesses, SMS (api.go)
+	api   apiState   // the /v1 API: store, businesses, SMS (api.go)
+	agent agentState // the voice agent's shared engines (agent.go)
 }
 
 // Option changes a Server built by New.
@@ -147,6 +148,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		_ = hs.Close()
 	}
 	<-errc
+	s.agent.background.Wait()
+	s.agent.close()
 	return nil
 }
 

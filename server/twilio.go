@@ -110,6 +110,7 @@ func (s *Server) handleVoice(w http.ResponseWriter, r *http.Request) error {
 			twiml.VoiceSay{Message: "Sorry, this number is not in service. Goodbye."},
 			twiml.VoiceHangup{})
 	}
+	s.prewarm(biz)
 	token := s.tokens.issue(biz.ID, callSID, s.now())
 	stream := twiml.VoiceStream{
 		Url:                  s.streamURL(),

@@ -31,9 +31,10 @@ func (f *simFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.from, "from", "+15555550123", "caller's number")
 }
 
-func (f *simFlags) options() (sim.Options, error) {
+func (f *simFlags) options() (sim.Options, *configs.Config, error) {
 	o := sim.Options{Server: f.server, PublicURL: f.public, AuthToken: f.token, To: f.to, From: f.from}
-	if cfg, err := configs.Load(f.config); err == nil {
+	cfg, err := configs.Load(f.config)
+	if err == nil {
 		if o.Server == "" {
 			o.Server = cfg.Server.PublicURL
 		}
@@ -48,14 +49,15 @@ func (f *simFlags) options() (sim.Options, error) {
 		}
 	} else if f.config != "" {
 		fmt.Fprintln(os.Stderr, "frontdesk: no defaults from config:", err)
+		cfg = nil
 	}
 	if t := os.Getenv("TWILIO_AUTH_TOKEN"); t != "" && f.token == "" {
 		o.AuthToken = t
 	}
 	if o.Server == "" || o.To == "" || o.AuthToken == "" {
-		return o, errors.New("need -server, -to and -token (or a -config that gives them)")
+		return o, cfg, errors.New("need -server, -to and -token (or a -config that gives them)")
 	}
-	return o, nil
+	return o, cfg, nil
 }
 
 func callCmd(args []string) error {
@@ -66,12 +68,24 @@ func callCmd(args []string) error {
 	out := fs.String("out", "", "write the audio the caller heard to this WAV file")
 	digits := fs.String("digits", "", "keys to press after the audio, e.g. 12#")
 	tail := fs.Duration("tail", 3*time.Second, "how long to stay on the line after the audio")
+	var say multiFlag
+	fs.Var(&say, "say", "a line the caller says, after the agent's previous reply (repeatable; synthesised with the embedded TTS)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	o, err := sf.options()
+	o, cfg, err := sf.options()
 	if err != nil {
 		return err
+	}
+	if len(say) > 0 {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+		defer stop()
+		g, ex, res, err := converse(ctx, o, cfg, say)
+		if err != nil {
+			return err
+		}
+		fmt.Print(sayCmdOutput(g, ex, res))
+		return writeOut(*out, res)
 	}
 	if *wav != "" {
 		o.Audio, err = loadWAV8k(*wav)
@@ -98,20 +112,26 @@ func callCmd(args []string) error {
 	if res.CloseCode != 0 {
 		fmt.Printf("server closed the stream: %d %s\n", res.CloseCode, res.CloseText)
 	}
-	if *out != "" {
-		f, err := os.Create(*out)
-		if err != nil {
-			return err
-		}
-		if err := media.WriteWAV(f, &media.Audio{Rate: twilio.Rate, Channels: 1, Samples: res.Out}); err != nil {
-			f.Close()
-			return err
-		}
-		if err := f.Close(); err != nil {
-			return err
-		}
-		fmt.Printf("wrote %s\n", *out)
+	return writeOut(*out, res)
+}
+
+// writeOut writes what the caller heard to path, if set.
+func writeOut(path string, res *sim.Result) error {
+	if path == "" {
+		return nil
 	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := media.WriteWAV(f, &media.Audio{Rate: twilio.Rate, Channels: 1, Samples: res.Out}); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	fmt.Printf("wrote %s\n", path)
 	return nil
 }
 
@@ -154,7 +174,7 @@ func loadCmd(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	o, err := sf.options()
+	o, _, err := sf.options()
 	if err != nil {
 		return err
 	}

@@ -278,7 +278,7 @@ func (c *caller) run(parent context.Context) error {
 	rerr := <-recvErr
 	t.Stop()
 	_ = c.conn.Close()
-	if sendErr != nil && !errors.Is(sendErr, context.Canceled) {
+	if sendErr != nil && !errors.Is(sendErr, context.Canceled) && !errors.Is(sendErr, errHungUp) {
 		return sendErr
 	}
 	if rerr != nil {
@@ -287,9 +287,17 @@ func (c *caller) run(parent context.Context) error {
 	return parent.Err() // nil unless the caller's ctx ended the call
 }
 
+// errHungUp ends the sender when the server has closed the stream: the
+// server hanging up is a normal end of the call.
+var errHungUp = errors.New("sim: the server hung up")
+
 func (c *caller) write(msg []byte) error {
 	_ = c.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
-	return c.conn.WriteMessage(websocket.TextMessage, msg)
+	err := c.conn.WriteMessage(websocket.TextMessage, msg)
+	if err != nil && c.finished() {
+		return errHungUp
+	}
+	return err
 }
 
 // send streams connected, start, the caller's audio and digits at real
