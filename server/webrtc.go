@@ -98,13 +98,13 @@ func (s *Server) handleWebRTCOffer(w http.ResponseWriter, r *http.Request) error
 		s.metrics.rejected.WithLabelValues("bad_offer").Inc()
 		return errorf(http.StatusBadRequest, "bad_request", `type must be "offer"`, nil)
 	}
-	c, err := s.startWebRTC(w, r, req.Business, req.SDP)
+	c, sess, err := s.startWebRTC(w, r, req.Business, req.SDP)
 	if err != nil {
 		return err
 	}
 	loc := webrtcCallsPath + c.id
 	w.Header().Set("Location", loc)
-	writeJSON(w, http.StatusOK, offerResponse{SDP: c.tr.(*webrtc.Session).Answer(), Type: "answer", CallID: c.id, Location: loc})
+	writeJSON(w, http.StatusOK, offerResponse{SDP: sess.Answer(), Type: "answer", CallID: c.id, Location: loc})
 	return nil
 }
 
@@ -123,14 +123,14 @@ func (s *Server) handleWHIP(w http.ResponseWriter, r *http.Request) error {
 		s.metrics.rejected.WithLabelValues("bad_offer").Inc()
 		return errorf(http.StatusRequestEntityTooLarge, "too_large", "offer too large", err)
 	}
-	c, err := s.startWebRTC(w, r, r.PathValue("business"), string(data))
+	c, sess, err := s.startWebRTC(w, r, r.PathValue("business"), string(data))
 	if err != nil {
 		return err
 	}
 	w.Header().Set("Location", webrtcCallsPath+c.id)
 	w.Header().Set("Content-Type", "application/sdp")
 	w.WriteHeader(http.StatusCreated)
-	_, _ = io.WriteString(w, c.tr.(*webrtc.Session).Answer())
+	_, _ = io.WriteString(w, sess.Answer())
 	return nil
 }
 
@@ -168,40 +168,40 @@ func (s *Server) rtcLimitIP(w http.ResponseWriter, r *http.Request) error {
 
 // startWebRTC answers an offer for a business and starts the call. The
 // returned call runs until the peer hangs up, fails to connect, or the
-// server cuts it.
-func (s *Server) startWebRTC(w http.ResponseWriter, r *http.Request, businessID, offer string) (*call, error) {
+// server cuts it; its session holds the answer.
+func (s *Server) startWebRTC(w http.ResponseWriter, r *http.Request, businessID, offer string) (*call, *webrtc.Session, error) {
 	rtc := s.rtc
 	if rtc.engine == nil {
-		return nil, errorf(http.StatusServiceUnavailable, "unavailable", "WebRTC calls are not configured on this node", rtc.err)
+		return nil, nil, errorf(http.StatusServiceUnavailable, "unavailable", "WebRTC calls are not configured on this node", rtc.err)
 	}
 	biz, ok := s.cfg.Business(businessID)
 	if !ok {
 		s.metrics.rejected.WithLabelValues("unknown_business").Inc()
-		return nil, errorf(http.StatusNotFound, "not_found", "unknown business", nil)
+		return nil, nil, errorf(http.StatusNotFound, "not_found", "unknown business", nil)
 	}
 	if ok, wait := rtc.perBiz.allow(biz.ID); !ok {
 		s.metrics.rejected.WithLabelValues("rate_limited").Inc()
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(wait)))
-		return nil, errorf(http.StatusTooManyRequests, "rate_limited", "too many calls to this business; try again later", nil)
+		return nil, nil, errorf(http.StatusTooManyRequests, "rate_limited", "too many calls to this business; try again later", nil)
 	}
 	if s.draining.Load() {
 		w.Header().Set("Retry-After", "1")
-		return nil, errorf(http.StatusServiceUnavailable, "draining", "this node is shutting down", nil)
+		return nil, nil, errorf(http.StatusServiceUnavailable, "draining", "this node is shutting down", nil)
 	}
 	if max := s.cfg.Server.MaxCalls; max > 0 && s.ActiveCalls() >= max {
 		s.metrics.rejected.WithLabelValues("capacity").Inc()
 		w.Header().Set("Retry-After", "1")
-		return nil, errorf(http.StatusServiceUnavailable, "busy", "too many calls", nil)
+		return nil, nil, errorf(http.StatusServiceUnavailable, "busy", "too many calls", nil)
 	}
 	sess, err := rtc.engine.Answer(r.Context(), offer, webrtc.SessionOptions{Metrics: s.metrics, Logger: s.log})
 	if err != nil {
-		return nil, s.offerError(err)
+		return nil, nil, s.offerError(err)
 	}
 	c := s.newCall(biz, "webrtc", "", "", sess)
 	if c == nil {
 		sess.Close()
 		w.Header().Set("Retry-After", "1")
-		return nil, errorf(http.StatusServiceUnavailable, "draining", "this node is shutting down", nil)
+		return nil, nil, errorf(http.StatusServiceUnavailable, "draining", "this node is shutting down", nil)
 	}
 	rtc.sessions.Store(c.id, sess)
 	go func() {
@@ -214,7 +214,7 @@ func (s *Server) startWebRTC(w http.ResponseWriter, r *http.Request, businessID,
 			c.log.Warn("call ended with error", "err", err)
 		}
 	}()
-	return c, nil
+	return c, sess, nil
 }
 
 // offerError maps Answer's errors to what the client is told.
