@@ -43,9 +43,9 @@ func TestConfidence(t *testing.T) {
 		in   []string
 	}
 	sets := []set{
-		{agent.HintFree, utterances(t)[:16]},
-		{agent.HintYesNo, []string{"yes", "no", "yes please", "no thank you", "that's right", "sure", "nope", "not really"}},
-		{agent.HintDigits, []string{"five five five zero one two three", "my number is four one five two two three eight nine nine zero", "seven seven nine", "double five one two", "three one two", "nine eight seven six"}},
+		{agent.HintFree, utterances(t)[:12]},
+		{agent.HintYesNo, []string{"yes", "no", "yes please", "no thank you", "that's right", "not really"}},
+		{agent.HintDigits, []string{"five five five zero one two three", "my number is four one five two two three eight nine nine zero", "double five one two", "nine eight seven six"}},
 	}
 	for _, s := range sets {
 		var inAcc, inN, offAcc, offN int
@@ -66,7 +66,7 @@ func TestConfidence(t *testing.T) {
 				inAcc++
 			}
 		}
-		for _, text := range unseenOffTopic {
+		for _, text := range unseenOffTopic[:6] {
 			tr := recognise(t, r, s.hint, speak(t, voice, text))
 			t.Logf("%-6s off %.2f %q → %q", s.hint, tr.Confidence, text, tr.Text)
 			offN++

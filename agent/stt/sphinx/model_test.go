@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/frontdesk/frontdesk/agent"
 )
@@ -246,5 +247,35 @@ func TestFliteToCMU(t *testing.T) {
 func TestDictFileExists(t *testing.T) {
 	if _, err := os.Stat(cmudict); err != nil {
 		t.Fatalf("the pocketsphinx-en-us package is needed: %v", err)
+	}
+}
+
+// FuzzWords: normalisation never panics and yields words the language
+// model file can hold (no spaces, no control characters, no empties).
+func FuzzWords(f *testing.F) {
+	for _, s := range []string{"Can I book at 9:30am?", "call (415) 555-0123", "$5.50 & 100%", "21st", "ǅ 𝔘 \x00 '''", "12:99pm", "99999999999999999999"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, sent := range sentences(s) {
+			if len(sent) == 0 {
+				t.Fatalf("sentences(%q) gave an empty sentence", s)
+			}
+			for _, w := range sent {
+				if w == "" || strings.ContainsFunc(w, func(r rune) bool { return r <= ' ' || r == 0x7f || r == utf8.RuneError }) {
+					t.Fatalf("sentences(%q) gave word %q", s, w)
+				}
+			}
+		}
+	})
+}
+func TestCorpusSize(t *testing.T) {
+	s, err := corpus(agent.Vocabulary{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d sentences", len(s))
+	if len(s) < 1000 {
+		t.Errorf("built-in corpus of %d sentences, want thousands", len(s))
 	}
 }

@@ -141,6 +141,7 @@ func TestNewErrors(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "start decoder") || strings.Contains(err.Error(), "no reason logged") {
 		t.Errorf("NewRecognizer with an empty model directory = %v, want the decoder's reason", err)
 	}
+	t.Logf("empty model directory: %v", err)
 }
 
 // TestModelCache checks that 100 calls for one business build its model
