@@ -42,9 +42,10 @@ type Deleter interface {
 }
 
 // Files is the Deleter of the files packages recording and transcript
-// write: it crypto-shreds the file (recording.Erase, transcript.Erase) and
-// clears the file's ID on the call's record. A Files is safe for
-// concurrent use.
+// write: it clears the file's ID on the call's record, so that nobody is
+// sent to it any more, then crypto-shreds the file (recording.Erase,
+// transcript.Erase). If the shredding fails the timer fires again. A
+// Files is safe for concurrent use.
 type Files struct {
 	Calls         store.Calls
 	RecordingDir  string
@@ -58,10 +59,13 @@ func (f Files) DeleteRecording(ctx context.Context, businessID, callID string) e
 	if err := recording.ValidID(callID); err != nil {
 		return fmt.Errorf("retention: delete recording: %w", err)
 	}
+	if err := f.clear(ctx, businessID, callID, func(c *store.Call) { c.RecordingID = "" }); err != nil {
+		return err
+	}
 	if err := recording.Erase(f.RecordingDir, callID); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("retention: delete recording of %s: %w", callID, err)
 	}
-	return f.clear(ctx, businessID, callID, func(c *store.Call) { c.RecordingID = "" })
+	return nil
 }
 
 // DeleteTranscript shreds call callID's transcript.
@@ -69,10 +73,13 @@ func (f Files) DeleteTranscript(ctx context.Context, businessID, callID string) 
 	if err := recording.ValidID(callID); err != nil {
 		return fmt.Errorf("retention: delete transcript: %w", err)
 	}
+	if err := f.clear(ctx, businessID, callID, func(c *store.Call) { c.TranscriptID = "" }); err != nil {
+		return err
+	}
 	if err := transcript.Erase(f.TranscriptDir, callID); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("retention: delete transcript of %s: %w", callID, err)
 	}
-	return f.clear(ctx, businessID, callID, func(c *store.Call) { c.TranscriptID = "" })
+	return nil
 }
 
 func (f Files) clear(ctx context.Context, businessID, callID string, change func(*store.Call)) error {
