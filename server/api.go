@@ -141,16 +141,32 @@ const maxJSONBody = 1 << 20
 // unknown fields, trailing data, a wrong Content-Type and bodies over
 // maxJSONBody are errors with messages naming what is wrong.
 func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-			return errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "send the body as Content-Type: application/json", nil)
-		}
+	if err := checkContentType(r); err != nil {
+		return err
 	}
 	body, err := readBody(w, r)
 	if err != nil {
 		return err
 	}
 	return unmarshalStrict(body, dst)
+}
+
+// checkContentType accepts JSON bodies: application/json, any
+// application/*+json (merge-patch), and application/x-www-form-urlencoded,
+// which is what curl -d sends unless told otherwise (the body must still
+// be JSON). No Content-Type is fine too.
+func checkContentType(r *http.Request) error {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return nil
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err == nil && (mt == "application/json" || mt == "application/x-www-form-urlencoded" ||
+		strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")) {
+		return nil
+	}
+	return errorf(http.StatusUnsupportedMediaType, "unsupported_media_type",
+		fmt.Sprintf("the body must be JSON (Content-Type: application/json), not %q", ct), nil)
 }
 
 // readBody reads the whole request body, up to maxJSONBody.

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"mime"
 	"net/http"
 	"slices"
 	"strconv"
@@ -151,11 +150,8 @@ func mergePatch(target, patch any) any {
 // application/merge-patch+json). Its keys are checked by
 // configs.DecodeBusiness, which knows the paths.
 func businessBody(w http.ResponseWriter, r *http.Request) (map[string]json.RawMessage, error) {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || (mt != "application/json" && mt != "application/merge-patch+json") {
-			return nil, errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "send the body as Content-Type: application/json", nil)
-		}
+	if err := checkContentType(r); err != nil {
+		return nil, err
 	}
 	body, err := readBody(w, r)
 	if err != nil {

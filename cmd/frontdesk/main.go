@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/frontdesk/frontdesk/configs"
 	"github.com/frontdesk/frontdesk/server"
@@ -89,10 +90,23 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	srv, err := server.New(cfg, log)
+	st, err := server.OpenStore(context.Background(), cfg)
 	if err != nil {
 		return err
 	}
+	defer st.Close()
+	srv, err := server.New(cfg, log, server.WithStore(st))
+	if err != nil {
+		return err
+	}
+	// SIGHUP, or a change to the file, reloads businesses, plans and the
+	// operator key; live calls keep what they started with.
+	hups := make(chan os.Signal, 1)
+	signal.Notify(hups, syscall.SIGHUP)
+	watchCtx, stopWatch := context.WithCancel(context.Background())
+	watched := make(chan error, 1)
+	go func() { watched <- srv.WatchConfig(watchCtx, *path, 2*time.Second, hups) }()
+	defer func() { stopWatch(); <-watched }()
 	// First signal drains: no new calls, live calls may finish. The second
 	// forces: live calls are cut at once.
 	ctx, stop := context.WithCancel(context.Background())
