@@ -92,6 +92,11 @@ func (s *Server) openCallData(ctx context.Context, ci CallInfo) (*callData, erro
 		row.TranscriptID, row.TranscriptExpires = ci.ID, exp
 		timers = append(timers, store.NewTimer(d.bizID, store.TimerTranscript, ci.ID, exp))
 	}
+	if row.RecordingID != "" || row.TranscriptID != "" {
+		if err := st.ensureDirs(); err != nil {
+			return nil, err
+		}
+	}
 	// The record and the timers come first: a file must never exist
 	// without a timer that deletes it, even if the node dies right here.
 	if _, err := s.api.store.Calls().Create(ctx, d.bizID, row); err != nil {
@@ -361,6 +366,9 @@ func (s *Server) recoverCallData(ctx context.Context) ([]string, error) {
 		return nil, err
 	}
 	st := s.cdState()
+	if err := st.ensureDirs(); err != nil {
+		return nil, err
+	}
 	recIDs, recErr := recording.Recover(st.recDir, st.keyring)
 	trIDs, trErr := transcript.Recover(st.trDir, st.keyring)
 	errs := []error{recErr, trErr}

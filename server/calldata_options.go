@@ -113,7 +113,8 @@ func devKeyring(cfg *configs.Config, log *slog.Logger) (*crypt.Keyring, error) {
 
 // setupCallData completes the recording state once: the keyring (see
 // LoadKeyring; from the environment when WithKeyring gave none), the file
-// directories under server.data_dir and the retention scheduler. It is
+// directories' names under server.data_dir (created by the first writer,
+// see ensureDirs) and the retention scheduler. It does no I/O and is
 // idempotent; call it from New so that a production server without keys
 // fails to start. Every user of the state calls it first.
 func (s *Server) setupCallData() error {
@@ -127,16 +128,20 @@ func (s *Server) setupCallData() error {
 		}
 		st.recDir = filepath.Join(s.cfg.Server.DataDir, "recordings")
 		st.trDir = filepath.Join(s.cfg.Server.DataDir, "transcripts")
-		for _, d := range []string{st.recDir, st.trDir} {
-			if err := os.MkdirAll(d, 0o750); err != nil {
-				st.setupErr = fmt.Errorf("server: recordings: %w", err)
-				return
-			}
-		}
 		if s.api.store != nil {
 			st.files = retention.Files{Calls: s.api.store.Calls(), RecordingDir: st.recDir, TranscriptDir: st.trDir}
 			st.sched = retention.New(s.api.store, st.files, retention.Options{Log: s.log.With("component", "retention")})
 		}
 	})
 	return st.setupErr
+}
+
+// ensureDirs creates the recording and transcript directories.
+func (st *callDataState) ensureDirs() error {
+	for _, d := range []string{st.recDir, st.trDir} {
+		if err := os.MkdirAll(d, 0o750); err != nil {
+			return fmt.Errorf("server: recordings: %w", err)
+		}
+	}
+	return nil
 }

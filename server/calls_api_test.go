@@ -37,6 +37,73 @@ func serveCallRoutes(t testing.TB, e *apiEnv) {
 	e.url = hs.URL
 }
 
+// routeAccessSeed is for TestRouteAccess once routeTable lists
+// callRoutes: it stores a finished call of the clinic (a record only: no
+// files, so it needs no data directory) and returns the IDs the call
+// routes' {id} paths take, to merge into its ids.
+func routeAccessSeed(t testing.TB, e *apiEnv) map[string]string {
+	t.Helper()
+	now := time.Now()
+	c, err := e.st.Calls().Create(context.Background(), "clinic", store.Call{ID: "call_access", Transport: store.TransportTwilio,
+		From: "+12125550123", StartedAt: now.Add(-time.Minute), EndedAt: now, Outcome: store.OutcomeCompleted})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[string]string{"calls": c.ID}
+}
+
+// callsValidBody is validBody for the call routes.
+func callsValidBody(rt apiRoute) any {
+	switch rt.pattern {
+	case "/v1/calls/{id}/hold", "/v1/leads/{id}/hold", "/v1/business/hold":
+		return map[string]string{"reason": "route access test"}
+	case "/v1/erasure":
+		return map[string]string{"phone": "+12125550123"}
+	}
+	return nil
+}
+
+// TestCallRoutesAccess is TestRouteAccess's walk over the call routes
+// alone (until routeTable lists them): no key, a wrong key, the operator
+// key and too weak a role are refused; another business gets 404.
+func TestCallRoutesAccess(t *testing.T) {
+	e, _ := newCallsAPI(t, "sqlite", "{recordings: 1h, transcripts: 1h}", "{recordings: 1h, transcripts: 1h}")
+	ids := routeAccessSeed(t, e)
+	var l leadView
+	e.must(201, "POST", "/v1/leads", e.key("clinic", store.RoleSupervisor), map[string]string{"name": "Ana", "phone": "+12125550123"}).json(t, &l)
+	ids["leads"] = l.ID
+	salon := e.key("salon", store.RoleOwner)
+	for _, rt := range callRoutes() {
+		name, path := rt.method+" "+rt.pattern, rt.pattern
+		for coll, id := range ids {
+			path = strings.Replace(path, "/"+coll+"/{id}", "/"+coll+"/"+id, 1)
+		}
+		body := callsValidBody(rt)
+		for _, bad := range []string{"", "fdk_nope_" + strings.Repeat("x", 43), "hunter2"} {
+			if r := e.do(rt.method, path, bad, body); r.status != 401 {
+				t.Errorf("%s with key %q: %s, want 401", name, bad, r)
+			}
+		}
+		if r := e.do(rt.method, path, testOperatorKey, body); r.status != 403 {
+			t.Errorf("%s with the operator key: %s, want 403", name, r)
+		}
+		for _, role := range []store.Role{store.RoleReadonly, store.RoleSupervisor} {
+			r := e.do(rt.method, path, e.key("clinic", role), body)
+			if roleRank(role) < roleRank(rt.role) && r.status != 403 {
+				t.Errorf("%s with a %s key: %s, want 403", name, role, r)
+			}
+			if roleRank(role) >= roleRank(rt.role) && (r.status == 401 || r.status == 403) {
+				t.Errorf("%s with a %s key: %s, want it allowed", name, role, r)
+			}
+		}
+		if strings.Contains(rt.pattern, "{id}") && rt.method != "DELETE" {
+			if r := e.do(rt.method, path, salon, body); r.status != 404 {
+				t.Errorf("%s of the clinic with the salon's key: %s, want 404", name, r)
+			}
+		}
+	}
+}
+
 // callJSON is callView as a client reads it.
 type callJSON struct {
 	ID         string     `json:"id"`
@@ -465,8 +532,15 @@ func TestExpiryThroughAPI(t *testing.T) {
 		}
 	}
 	wait("/v1/calls/call_x/recording", c.RecordingExpires)
-	if _, err := os.Stat(filepath.Join(dir, "recordings", "call_x"+recording.Ext)); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("recording bytes on disk after expiry: %v", err)
+	// The record stops naming the file first, then the file is shredded.
+	for deadline := time.Now().Add(time.Second); ; time.Sleep(5 * time.Millisecond) {
+		_, err := os.Stat(filepath.Join(dir, "recordings", "call_x"+recording.Ext))
+		if errors.Is(err, os.ErrNotExist) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("recording bytes on disk a second after the API stopped serving them: %v", err)
+		}
 	}
 	e.must(200, "GET", "/v1/calls/call_x/transcript", ro, nil)
 	wait("/v1/calls/call_x/transcript", c.TranscriptExpires)
