@@ -21,6 +21,7 @@ import (
 type agentState struct {
 	speech   speech
 	backends backends
+	onTurn   func(callID string, t agent.Turn) // immutable after New
 	// background tracks pre-warm goroutines.
 	background sync.WaitGroup
 }
@@ -197,6 +198,9 @@ func (c *call) agentHooks() agent.Hooks {
 	m := c.srv.metrics
 	return agent.Hooks{
 		Turn: func(t agent.Turn) {
+			if f := c.srv.agent.onTurn; f != nil {
+				f(c.id, t)
+			}
 			c.log.Info("turn", "speaker", t.Speaker, "text", t.Text, "start", t.Start, "end", t.End,
 				"interrupted", t.Interrupted, "confidence", t.Confidence)
 			if l := t.Latency; l != nil {
@@ -208,4 +212,10 @@ func (c *call) agentHooks() agent.Hooks {
 			c.log.Info("tool call", "tool", call.Name)
 		},
 	}
+}
+
+// WithTurns calls f with every finished turn of every call, from the call's
+// goroutine; f must not block. Tests and the live hub observe calls with it.
+func WithTurns(f func(callID string, t agent.Turn)) Option {
+	return func(s *Server) { s.agent.onTurn = f }
 }

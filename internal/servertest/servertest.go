@@ -9,7 +9,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/frontdesk/frontdesk/configs"
 	"github.com/frontdesk/frontdesk/server"
@@ -36,6 +39,18 @@ type Server struct {
 type Options struct {
 	Logs   io.Writer // server log; default discarded
 	Server []server.Option
+	// Example serves the businesses of configs/example.yaml (Bright Smile
+	// Dental at ExampleNumber) instead of the one-business test config.
+	Example bool
+}
+
+// ExampleNumber is the first number of the example config's first business.
+const ExampleNumber = "+12125550100"
+
+// repoRoot finds the module root from this file's location.
+func repoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
 }
 
 // Start runs a server with one business and the given agent mode until the
@@ -68,6 +83,15 @@ businesses:
     plan: starter
 `, base, AuthToken, agentMode, Number)
 	cfg, err := configs.Parse("servertest.yaml", []byte(yaml), nil)
+	if o.Example {
+		cfg, err = configs.Load(filepath.Join(repoRoot(), "configs", "example.yaml"))
+		if err == nil {
+			cfg.Server.Listen, cfg.Server.PublicURL = "127.0.0.1:0", base
+			cfg.Server.ShutdownTimeout = 3 * time.Second
+			cfg.Twilio.AuthToken = AuthToken
+			cfg.Agent.Mode = agentMode
+		}
+	}
 	if err != nil {
 		t.Fatalf("servertest: config: %v", err)
 	}

@@ -35,6 +35,9 @@ type turn struct {
 	audio  []int16
 	digits string
 	wait   bool // wait for the agent to speak and go quiet first
+	// interrupt, when set, is how much of the agent's reply the caller
+	// hears before saying this turn over it.
+	interrupt int // frames
 }
 
 func newScript(o Options) *script {
@@ -51,8 +54,8 @@ func newScript(o Options) *script {
 		sc.maxWait = media.Samples(rate, 20*time.Second)
 	}
 	if len(o.Turns) > 0 {
-		for _, a := range o.Turns {
-			sc.turns = append(sc.turns, turn{audio: a, wait: true})
+		for k, a := range o.Turns {
+			sc.turns = append(sc.turns, turn{audio: a, digits: o.TurnDigits[k], wait: true, interrupt: int(o.Interrupt[k] / media.FrameDuration)})
 		}
 		// A last empty turn waits for the reply to the last real one.
 		sc.turns = append(sc.turns, turn{wait: true})
@@ -86,6 +89,9 @@ func (sc *script) next(now int, ag agentState) (pcm []int16, digit string, ok bo
 			}
 			spoke := ag.framesHeard >= sc.heardAt
 			quiet := spoke && now-ag.playEnd >= sc.quiet
+			if t.interrupt > 0 {
+				quiet = ag.framesHeard >= sc.heardAt+t.interrupt
+			}
 			if !quiet && now-sc.waitFrom < sc.maxWait {
 				sc.frame++
 				return nil, "", true

@@ -53,6 +53,11 @@ type Options struct {
 	Turns     [][]int16
 	TurnQuiet time.Duration // default 1.2s
 	MaxWait   time.Duration // default 20s
+	// TurnDigits are keys pressed in turn k, after its audio (if any).
+	TurnDigits map[int]string
+	// Interrupt makes turn k barge in: it is said once the agent's reply
+	// has been heard for Interrupt[k], instead of after the reply.
+	Interrupt map[int]time.Duration
 	// Until, if set, ends the call early: it is called after each message
 	// received and ends the call when it returns true.
 	Until func(*Result) bool
