@@ -457,7 +457,9 @@ func TestErrors(t *testing.T) {
 				send(chunk(`{}`, "tool_calls"))
 				send("[DONE]")
 			},
-			check: func(err error) string { return expect(err != nil && strings.Contains(err.Error(), "JSON object"), "want a JSON object error") },
+			check: func(err error) string {
+				return expect(err != nil && strings.Contains(err.Error(), "JSON object"), "want a JSON object error")
+			},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
