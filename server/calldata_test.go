@@ -391,3 +391,53 @@ func callDataChild(t *testing.T, dir string) {
 	time.Sleep(time.Minute) // killed long before
 	t.Fatal("not killed")
 }
+
+// TestCallDataAudioAllocs: the audio path allocates nothing per frame.
+func TestCallDataAudioAllocs(t *testing.T) {
+	e, _ := newCallsAPI(t, "sqlite", "{recordings: 1h, transcripts: 1h}", "{recordings: 1h, transcripts: 1h}")
+	b, _ := e.srv.api.reg.config().Business("clinic")
+	d, err := e.srv.openCallData(context.Background(), CallInfo{ID: "call_allocs", Business: b, Transport: store.TransportTwilio, Rate: 16000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close(context.Background(), store.OutcomeCompleted)
+	frame := tone16(16000, 440, 20*time.Millisecond)
+	for range 100 { // let the buffers grow
+		d.CallerAudio(frame)
+		d.AgentAudio(frame)
+	}
+	if n := testing.AllocsPerRun(200, func() {
+		if err := d.CallerAudio(frame); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.AgentAudio(frame); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Errorf("%.1f allocations per frame, want 0", n)
+	}
+}
+
+// BenchmarkCallDataSecond is one second of a call's audio (50 frames each
+// way at 16 kHz) through callData: the recorder's cost plus the wrapper's.
+func BenchmarkCallDataSecond(b *testing.B) {
+	e, _ := newCallsAPI(b, "sqlite", "{recordings: 1h, transcripts: 1h}", "{recordings: 1h, transcripts: 1h}")
+	biz, _ := e.srv.api.reg.config().Business("clinic")
+	d, err := e.srv.openCallData(context.Background(), CallInfo{ID: "call_bench", Business: biz, Transport: store.TransportTwilio, Rate: 16000})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer d.Close(context.Background(), store.OutcomeCompleted)
+	frame := tone16(16000, 440, 20*time.Millisecond)
+	b.ReportAllocs()
+	for b.Loop() {
+		for range 50 {
+			if err := d.CallerAudio(frame); err != nil {
+				b.Fatal(err)
+			}
+			if err := d.AgentAudio(frame); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
