@@ -75,6 +75,11 @@ func (l *turns) String() string {
 	return b.String()
 }
 
+func startAgentB(b *testing.B) (*servertest.Server, *turns) {
+	log := &turns{}
+	return servertest.StartWith(b, "receptionist", servertest.Options{Example: true, Server: []server.Option{server.WithTurns(log.add)}}), log
+}
+
 func startAgent(t *testing.T, opts ...server.Option) (*servertest.Server, *turns) {
 	t.Helper()
 	log := &turns{}
@@ -88,8 +93,11 @@ func startAgent(t *testing.T, opts ...server.Option) (*servertest.Server, *turns
 	return srv, log
 }
 
+// speakB is speak for benchmarks.
+func speakB(b *testing.B, lines ...string) [][]int16 { return speak(b, lines...) }
+
 // speak synthesises lines as a caller on a phone line: 8 kHz.
-func speak(t *testing.T, lines ...string) [][]int16 {
+func speak(t testing.TB, lines ...string) [][]int16 {
 	t.Helper()
 	tts, err := flite.New(flite.Options{Voice: "rms"})
 	if err != nil {

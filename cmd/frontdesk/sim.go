@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"time"
 
+	"github.com/frontdesk/frontdesk/agent/tts/flite"
 	"github.com/frontdesk/frontdesk/configs"
 	"github.com/frontdesk/frontdesk/media"
 	"github.com/frontdesk/frontdesk/media/twilio"
@@ -171,6 +172,8 @@ func loadCmd(args []string) error {
 	calls := fs.Int("calls", 100, "concurrent calls")
 	dur := fs.Duration("duration", 30*time.Second, "audio each call streams")
 	stagger := fs.Duration("stagger", 0, "spread call starts over this window (default min(5s, duration/4))")
+	var say multiFlag
+	fs.Var(&say, "say", "scripted caller lines for full agent calls (repeatable); without it calls stream a test signal for echo mode")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -180,6 +183,19 @@ func loadCmd(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	if len(say) > 0 {
+		tts, err := flite.New(flite.Options{})
+		if err != nil {
+			return err
+		}
+		for _, l := range say {
+			a, err := synthesize(ctx, tts, l)
+			if err != nil {
+				return err
+			}
+			o.Turns = append(o.Turns, a)
+		}
+	}
 	rep, err := sim.Load(ctx, sim.LoadOptions{Call: o, Calls: *calls, Duration: *dur, Stagger: *stagger})
 	if rep != nil {
 		fmt.Print(rep.String())

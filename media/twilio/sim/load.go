@@ -42,6 +42,12 @@ type LoadReport struct {
 	GapP50, GapP99, GapMax time.Duration
 	GapsOver40ms           int
 
+	// Scripted calls (Call.Turns): end of the caller's speech → first
+	// audio of the reply, as the caller heard it.
+	Replies            int
+	NoReply            int
+	ReplyP50, ReplyP95 time.Duration
+
 	// Measured over the steady window, when every call was up.
 	Window           time.Duration
 	ServerCPU        float64 // cores used by the server process
@@ -79,7 +85,7 @@ func Load(ctx context.Context, o LoadOptions) (*LoadReport, error) {
 			Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 256},
 		}
 	}
-	if o.Call.Audio == nil {
+	if o.Call.Audio == nil && o.Call.Turns == nil {
 		o.Call.Audio = speechLike(twilio.Rate, o.Duration)
 	}
 	before, err := scrape(ctx, o.Call.HTTPClient, o.MetricsURL)
@@ -91,6 +97,7 @@ func Load(ctx context.Context, o LoadOptions) (*LoadReport, error) {
 	var (
 		mu   sync.Mutex
 		gaps []time.Duration
+		lats []time.Duration
 		wg   sync.WaitGroup
 	)
 	start := time.Now()
@@ -119,6 +126,13 @@ func Load(ctx context.Context, o LoadOptions) (*LoadReport, error) {
 				rep.FramesSent += res.FramesSent
 				rep.FramesReceived += res.FramesReceived
 				gaps = append(gaps, res.Gaps...)
+				for _, l := range res.ReplyLatency {
+					if l >= 0 {
+						lats = append(lats, l)
+					} else {
+						rep.NoReply++
+					}
+				}
 			}
 		}()
 	}
@@ -150,6 +164,8 @@ func Load(ctx context.Context, o LoadOptions) (*LoadReport, error) {
 		rep.ServerFramesDropped = after.value("frontdesk_frames_dropped_total") - before.value("frontdesk_frames_dropped_total")
 		rep.ServerLatenessP99 = after.histogramQuantile(before, "frontdesk_outbound_frame_lateness_seconds", 0.99)
 	}
+	rep.Replies = len(lats)
+	rep.ReplyP50, rep.ReplyP95 = Percentile(lats, 50), Percentile(lats, 95)
 	rep.GapP50 = Percentile(gaps, 50)
 	rep.GapP99 = Percentile(gaps, 99)
 	for _, g := range gaps {
@@ -173,6 +189,10 @@ func (r *LoadReport) String() string {
 	fmt.Fprintf(&b, "outbound frame gap at the caller: p50 %v, p99 %v, max %v, over 40 ms: %d\n",
 		r.GapP50.Round(10*time.Microsecond), r.GapP99.Round(10*time.Microsecond), r.GapMax.Round(10*time.Microsecond), r.GapsOver40ms)
 	fmt.Fprintf(&b, "server pacing lateness p99 ≤ %v\n", r.ServerLatenessP99)
+	if r.Replies+r.NoReply > 0 {
+		fmt.Fprintf(&b, "agent replies: %d (none: %d); end of caller speech → first reply audio: p50 %v, p95 %v\n",
+			r.Replies, r.NoReply, r.ReplyP50.Round(time.Millisecond), r.ReplyP95.Round(time.Millisecond))
+	}
 	if r.Window > 0 {
 		fmt.Fprintf(&b, "steady window %v: server CPU %.1f%% of a core (%.3f%% per call), RSS %.0f MiB, goroutines %.0f; load tool CPU %.1f%%\n",
 			r.Window.Round(time.Millisecond), 100*r.ServerCPU, 100*r.ServerCPUPerCall, r.ServerRSS/(1<<20), r.ServerGoroutines, 100*r.LoadCPU)

@@ -129,3 +129,40 @@ func (sc *script) next(now int, ag agentState) (pcm []int16, digit string, ok bo
 	}
 	return nil, "", false
 }
+
+// voiced reports whether a 20 ms window holds more than line noise.
+func voiced(pcm []int16) bool { return media.RMS(pcm) > 300 }
+
+// replyLatencies measures, for each turn, the time from the last voiced
+// window of what the caller said to the first voiced window the caller
+// heard after it.
+func replyLatencies(out []int16, starts []int, turns [][]int16) []time.Duration {
+	const w = twilio.FrameSamples
+	var lat []time.Duration
+	for k, start := range starts {
+		if k >= len(turns) {
+			break
+		}
+		said := turns[k]
+		end := 0
+		for i := 0; i+w <= len(said); i += w {
+			if voiced(said[i : i+w]) {
+				end = i + w
+			}
+		}
+		from := start + end
+		to := len(out)
+		if k+1 < len(starts) {
+			to = starts[k+1]
+		}
+		d := time.Duration(-1)
+		for i := from; i+w <= to && i+w <= len(out); i += w {
+			if voiced(out[i : i+w]) {
+				d = media.Duration(twilio.Rate, i-from)
+				break
+			}
+		}
+		lat = append(lat, d)
+	}
+	return lat
+}

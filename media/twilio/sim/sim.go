@@ -89,6 +89,10 @@ type Result struct {
 	// timeline, in samples of Out: the agent's reply to turn k lies between
 	// the end of turn k and TurnStarts[k+1].
 	TurnStarts []int
+	// ReplyLatency is, for each scripted turn, the time from the end of the
+	// caller's speech to the first audio of the agent's reply, as the
+	// caller heard it; -1 when no reply came before the next turn.
+	ReplyLatency []time.Duration
 	// CloseCode is the WebSocket close code the server sent, 0 if none.
 	CloseCode int
 	CloseText string
@@ -382,6 +386,7 @@ func (c *caller) send(ctx context.Context) error {
 	}
 	c.mu.Lock()
 	c.res.TurnStarts = sc.starts
+	c.res.ReplyLatency = replyLatencies(c.res.Out, sc.starts, c.o.Turns)
 	c.mu.Unlock()
 	if err := c.write(twilio.AppendStop(buf[:0], sid, seq, c.o.AccountSID, c.res.CallSID)); err != nil {
 		return fmt.Errorf("sim: send stop: %w", err)
