@@ -1,8 +1,10 @@
 package configs
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -79,6 +81,42 @@ func FuzzNumbers(f *testing.F) {
 		}
 		if again, err := normalizeNumber(e164); err != nil || again != e164 {
 			t.Fatalf("normalizeNumber(%q) = %q, then %q, %v", s, e164, again, err)
+		}
+	})
+}
+
+// FuzzDecodeBusiness checks that DecodeBusiness (the API's business
+// documents) never panics, reports failures as ValidationErrors, and that
+// what it accepts survives Doc and a second decode unchanged.
+func FuzzDecodeBusiness(f *testing.F) {
+	f.Add([]byte(`{"id":"acme","name":"Acme","time_zone":"UTC","plan":"starter"}`))
+	f.Add([]byte(`{"id":"acme","name":"Acme","time_zone":"America/New_York","plan":"pro","numbers":["+1 212 555 0100"],` +
+		`"hours":{"monday":["09:00-12:00","13:00-17:00"]},"closures":[{"date":"2026-12-25"},{"from":"2026-12-30","to":"2027-01-02","reason":"NY"}],` +
+		`"faqs":[{"questions":["Open?"],"answer":"Yes.","keywords":["open"]}],"services":[{"name":"Cut","duration":"45m","buffer":"15m","price":6500}]}`))
+	f.Add([]byte(`{"id":"acme","name":"${HOME}","time_zone":"UTC","plan":"starter","hours":{"monday":["24:00-24:00"]}}`))
+	f.Add([]byte(`[]`))
+	f.Add([]byte(`{"id":{"a":1}}`))
+	f.Add([]byte("{\"id\":\t\"acme\"}"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		b, err := DecodeBusiness("api", data, DefaultPlans())
+		if err != nil {
+			var verrs ValidationErrors
+			if !errors.As(err, &verrs) || len(verrs) == 0 {
+				t.Fatalf("error %T %q is not a non-empty ValidationErrors", err, err)
+			}
+			return
+		}
+		js, err := json.Marshal(b.Doc())
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := DecodeBusiness("api", js, DefaultPlans())
+		if err != nil {
+			t.Fatalf("Doc of an accepted business does not decode: %v\n%s", err, js)
+		}
+		b.loc, again.loc = nil, nil
+		if !reflect.DeepEqual(b, again) {
+			t.Fatalf("round trip changed the business:\n%+v\n%+v", b, again)
 		}
 	})
 }
