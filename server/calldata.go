@@ -38,7 +38,9 @@ type CallInfo struct {
 // Methods are safe for concurrent use: the read loop writes caller audio,
 // the write loop agent audio, the agent turns and events. Audio methods
 // allocate nothing per frame. Errors of the audio path mean the recording
-// failed and stopped (the call may go on): they are returned once.
+// failed and stopped (the call may go on): they are returned once. A nil
+// *callData records nothing and every method is a no-op, so a call whose
+// openCallData failed can go on without special cases.
 type callData struct {
 	// immutable
 	srv       *Server
@@ -166,18 +168,23 @@ func e164OrEmpty(n string) string {
 }
 
 // ID returns the call's ID.
-func (d *callData) ID() string { return d.id }
+func (d *callData) ID() string {
+	if d == nil {
+		return ""
+	}
+	return d.id
+}
 
 // Recording reports whether audio is being recorded now.
-func (d *callData) Recording() bool { return d.recording.Load() }
+func (d *callData) Recording() bool { return d != nil && d.recording.Load() }
 
 // Transcribing reports whether the call has a transcript.
-func (d *callData) Transcribing() bool { return d.tr != nil }
+func (d *callData) Transcribing() bool { return d != nil && d.tr != nil }
 
 // audio runs one write of the recorder; a failure stops the recording and
 // is returned once.
 func (d *callData) audio(write func(*recording.Recorder) error) error {
-	if !d.recording.Load() {
+	if d == nil || !d.recording.Load() {
 		return nil
 	}
 	err := write(d.rec)
@@ -217,7 +224,7 @@ func (d *callData) AgentAudioAt(pos int64, pcm []int16) error {
 // Position returns the recording's sample position (caller samples so
 // far), 0 when nothing is recorded.
 func (d *callData) Position() int64 {
-	if d.rec == nil {
+	if d == nil || d.rec == nil {
 		return 0
 	}
 	return d.rec.Position()
@@ -236,7 +243,7 @@ func (d *callData) nowMS() int64 {
 // Turn writes a finished turn to the transcript and returns its index for
 // Cut; -1 when the call has no transcript.
 func (d *callData) Turn(t transcript.Turn) (int, error) {
-	if d.tr == nil {
+	if d == nil || d.tr == nil {
 		return -1, nil
 	}
 	i, err := d.tr.Append(t)
@@ -249,7 +256,7 @@ func (d *callData) Turn(t transcript.Turn) (int, error) {
 // Cut records a barge-in on agent turn index at atMS (see
 // transcript.Log.Cut). An index of -1 does nothing.
 func (d *callData) Cut(index int, atMS int64) (transcript.Turn, error) {
-	if d.tr == nil || index < 0 {
+	if d == nil || d.tr == nil || index < 0 {
 		return transcript.Turn{}, nil
 	}
 	t, err := d.tr.Cut(index, atMS)
@@ -261,6 +268,9 @@ func (d *callData) Cut(index int, atMS int64) (transcript.Turn, error) {
 
 // Disclosed records that the caller was told the call is recorded.
 func (d *callData) Disclosed(ctx context.Context) error {
+	if d == nil {
+		return nil
+	}
 	var errs []error
 	if d.tr != nil {
 		errs = append(errs, d.tr.Disclosed())
@@ -281,6 +291,9 @@ const DefaultOptOutNote = "The caller asked not to be recorded: recording stoppe
 // and why (reason, or DefaultOptOutNote) and the call record keeps the
 // time. Stopping twice does nothing.
 func (d *callData) StopRecording(ctx context.Context, reason string) error {
+	if d == nil {
+		return nil
+	}
 	d.mu.Lock()
 	if !d.stoppedAt.IsZero() || d.closed {
 		d.mu.Unlock()
@@ -311,6 +324,9 @@ func (d *callData) StopRecording(ctx context.Context, reason string) error {
 
 // SetLead records the lead the call was with, once known.
 func (d *callData) SetLead(ctx context.Context, leadID string) error {
+	if d == nil {
+		return nil
+	}
 	if err := d.update(ctx, func(c *store.Call) { c.LeadID = leadID }); err != nil {
 		return fmt.Errorf("server: call %s: set lead: %w", d.id, err)
 	}
@@ -332,6 +348,9 @@ func (d *callData) update(ctx context.Context, change func(*store.Call)) error {
 // first one's result. It finishes even if ctx is cancelled (a call cut by
 // shutdown still closes its files).
 func (d *callData) Close(ctx context.Context, outcome store.Outcome) error {
+	if d == nil {
+		return nil
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.closed {

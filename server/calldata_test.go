@@ -392,6 +392,23 @@ func callDataChild(t *testing.T, dir string) {
 	t.Fatal("not killed")
 }
 
+// TestNilCallData: a call without call data goes on.
+func TestNilCallData(t *testing.T) {
+	var d *callData
+	ctx := context.Background()
+	if d.CallerAudio(make([]int16, 160)) != nil || d.CallerSilence(160) != nil || d.AgentAudio(nil) != nil || d.AgentAudioAt(0, nil) != nil ||
+		d.Disclosed(ctx) != nil || d.StopRecording(ctx, "") != nil || d.SetLead(ctx, "l") != nil || d.Close(ctx, store.OutcomeCompleted) != nil ||
+		d.Recording() || d.Transcribing() || d.Position() != 0 || d.ID() != "" {
+		t.Error("a nil callData did something")
+	}
+	if i, err := d.Turn(transcript.Turn{}); i != -1 || err != nil {
+		t.Errorf("Turn = %d, %v", i, err)
+	}
+	if _, err := d.Cut(0, 0); err != nil {
+		t.Error(err)
+	}
+}
+
 // TestCallDataAudioAllocs: the audio path allocates nothing per frame.
 func TestCallDataAudioAllocs(t *testing.T) {
 	e, _ := newCallsAPI(t, "sqlite", "{recordings: 1h, transcripts: 1h}", "{recordings: 1h, transcripts: 1h}")
