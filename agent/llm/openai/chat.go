@@ -304,3 +304,10 @@ func (p *partialCall) call() (*agent.ToolCall, error) {
 	}
 	return &agent.ToolCall{ID: id, Name: p.name, Arguments: json.RawMessage(args)}, nil
 }
+
+// Warm opens a connection to the server ahead of the call (the composition
+// root calls it from the voice webhook) and checks the key, by listing the
+// models. The first request of the call then skips the handshakes.
+func (c *Chat) Warm(ctx context.Context) error {
+	return warm(ctx, c.client, c.opts.Budget)
+}

@@ -23,11 +23,10 @@ type wireRequest struct {
 	Model    string `json:"model"`
 	Stream   bool   `json:"stream"`
 	Messages []struct {
-		Role       string          `json:"role"`
-		Content    *string         `json:"content"`
-		ToolCallID string          `json:"tool_call_id"`
-		ToolCalls  []wireToolCall  `json:"tool_calls"`
-		Extra      json.RawMessage `json:"-"`
+		Role       string         `json:"role"`
+		Content    *string        `json:"content"`
+		ToolCallID string         `json:"tool_call_id"`
+		ToolCalls  []wireToolCall `json:"tool_calls"`
 	} `json:"messages"`
 	Tools []struct {
 		Type     string `json:"type"`
@@ -534,4 +533,25 @@ func collect(c *Chat, req agent.Request) (string, error) {
 	var b strings.Builder
 	err := c.Complete(context.Background(), req, func(d agent.Delta) error { b.WriteString(d.Text); return nil })
 	return b.String(), err
+}
+
+func TestWarm(t *testing.T) {
+	var auth string
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		auth = r.Header.Get("Authorization")
+		if r.URL.Path != "/v1/models" || auth != "Bearer sk-good" {
+			apiError(w, http.StatusUnauthorized, "invalid_request_error", "Incorrect API key provided")
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"object":"list","data":[{"id":"gpt-4o-mini","object":"model","created":1686935002,"owned_by":"openai"}]}`)
+	})
+	good, bad := server(t, h, Options{APIKey: "sk-good"}), server(t, h, Options{APIKey: "sk-bad"})
+	if err := good.Warm(context.Background()); err != nil {
+		t.Fatalf("Warm = %v", err)
+	}
+	var api *oai.APIError
+	if err := bad.Warm(context.Background()); !errors.As(err, &api) || api.HTTPStatusCode != 401 {
+		t.Fatalf("Warm with a wrong key = %v, want a 401", err)
+	}
 }

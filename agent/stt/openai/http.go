@@ -124,3 +124,15 @@ func failure(ctx context.Context, op string, h *holder, err error) error {
 	}
 	return err
 }
+
+// warm lists the server's models: it opens (and leaves in the HTTP
+// client's pool) a connection, and checks the key.
+func warm(ctx context.Context, c *oai.Client, budget time.Duration) error {
+	ctx, cancel := context.WithTimeoutCause(ctx, budget, ErrBudget)
+	defer cancel()
+	ctx, hold := withHolder(ctx)
+	if _, err := c.ListModels(ctx); err != nil {
+		return failure(ctx, "warm", hold, err)
+	}
+	return nil
+}

@@ -273,3 +273,10 @@ func prompt(vocab agent.Vocabulary) string {
 	}
 	return b.String() + "."
 }
+
+// Warm opens a connection to the server ahead of the call (the composition
+// root calls it from the voice webhook) and checks the key, by listing the
+// models. The first request of the call then skips the handshakes.
+func (t *Transcriber) Warm(ctx context.Context) error {
+	return warm(ctx, t.client, t.opts.Budget)
+}

@@ -302,3 +302,24 @@ func TestConfidenceJSON(t *testing.T) {
 		t.Errorf("confidence of out-of-range values = %v, %v; want clamped to 1", c, ok)
 	}
 }
+
+func TestWarm(t *testing.T) {
+	var auth string
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		auth = r.Header.Get("Authorization")
+		if r.URL.Path != "/v1/models" || auth != "Bearer sk-good" {
+			apiError(w, http.StatusUnauthorized, "invalid_request_error", "Incorrect API key provided")
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"object":"list","data":[{"id":"gpt-4o-mini","object":"model","created":1686935002,"owned_by":"openai"}]}`)
+	})
+	good, bad := serve(t, h, Options{APIKey: "sk-good"}), serve(t, h, Options{APIKey: "sk-bad"})
+	if err := good.Warm(context.Background()); err != nil {
+		t.Fatalf("Warm = %v", err)
+	}
+	var api *oai.APIError
+	if err := bad.Warm(context.Background()); !errors.As(err, &api) || api.HTTPStatusCode != 401 {
+		t.Fatalf("Warm with a wrong key = %v, want a 401", err)
+	}
+}

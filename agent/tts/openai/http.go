@@ -139,3 +139,15 @@ func newWatchdog(d time.Duration, cancel context.CancelCauseFunc) *watchdog {
 // arm starts a wait; disarm ends it.
 func (w *watchdog) arm()    { w.t.Reset(w.d) }
 func (w *watchdog) disarm() { w.t.Stop() }
+
+// warm lists the server's models: it opens (and leaves in the HTTP
+// client's pool) a connection, and checks the key.
+func warm(ctx context.Context, c *oai.Client, budget time.Duration) error {
+	ctx, cancel := context.WithTimeoutCause(ctx, budget, ErrBudget)
+	defer cancel()
+	ctx, hold := withHolder(ctx)
+	if _, err := c.ListModels(ctx); err != nil {
+		return failure(ctx, "warm", hold, err)
+	}
+	return nil
+}

@@ -160,3 +160,10 @@ func (s *Synth) Synthesize(ctx context.Context, text string, out func(pcm []int1
 		}
 	}
 }
+
+// Warm opens a connection to the server ahead of the call (the composition
+// root calls it from the voice webhook) and checks the key, by listing the
+// models. The first request of the call then skips the handshakes.
+func (s *Synth) Warm(ctx context.Context) error {
+	return warm(ctx, s.client, s.opts.Budget)
+}
