@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/frontdesk/frontdesk/internal/leaktest"
 	"github.com/frontdesk/frontdesk/scheduling"
 	"github.com/frontdesk/frontdesk/store"
 )
@@ -203,6 +204,7 @@ businesses:
 // backend: exactly one 201, every other a 409 with the next free slots,
 // and one appointment in the store.
 func TestConcurrentBooking(t *testing.T) {
+	leaktest.Check(t)
 	for _, backend := range []string{"sqlite", "redis"} {
 		t.Run(backend, func(t *testing.T) {
 			e := newAPI(t, backend)

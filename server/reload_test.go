@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/frontdesk/frontdesk/internal/leaktest"
 	"github.com/frontdesk/frontdesk/store"
 )
 
@@ -26,6 +27,7 @@ func (e *apiEnv) greeting(key string) string {
 }
 
 func TestReload(t *testing.T) {
+	leaktest.Check(t)
 	e := newAPI(t, "sqlite")
 	ctx := context.Background()
 	ro := e.key("clinic", store.RoleReadonly)
@@ -88,6 +90,7 @@ func TestReload(t *testing.T) {
 // TestWatchConfig: the file is reloaded when it changes and on SIGHUP; a
 // broken file is logged and the running config kept.
 func TestWatchConfig(t *testing.T) {
+	leaktest.Check(t)
 	e := newAPI(t, "sqlite")
 	ro := e.key("clinic", store.RoleReadonly)
 	ctx, cancel := context.WithCancel(context.Background())

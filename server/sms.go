@@ -1,9 +1,11 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -47,14 +49,18 @@ func newSMSSender(t configs.Twilio, base string, backoff time.Duration) *smsSend
 	if !t.SMSEnabled() {
 		return nil
 	}
+	// No http.Client.Timeout: the transport bounds each attempt and reads
+	// the whole answer, because twilio-go leaves error bodies unclosed,
+	// which would hold the connection (and a timer goroutine) until the
+	// timeout.
 	hc := &http.Client{
-		Timeout: smsTimeout,
+		Transport: &twilioTransport{next: http.DefaultTransport, timeout: smsTimeout},
 		// twilio-go does not follow redirects; neither do we.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	if base != "" {
 		if u, err := url.Parse(base); err == nil {
-			hc.Transport = &rebase{to: u, next: http.DefaultTransport}
+			hc.Transport.(*twilioTransport).to = u
 		}
 	}
 	c := &twclient.Client{Credentials: twclient.NewCredentials(t.AccountSID, t.AuthToken), HTTPClient: hc}
@@ -69,17 +75,36 @@ func newSMSSender(t configs.Twilio, base string, backoff time.Duration) *smsSend
 	}
 }
 
-// rebase sends every request to another scheme and host, keeping the
-// path: twilio-go builds https://api.twilio.com/... URLs itself.
-type rebase struct {
-	to   *url.URL
-	next http.RoundTripper
+// twilioTransport bounds each request to timeout, reads the whole answer
+// (up to 1 MiB) and closes it before returning it from memory, and, when
+// to is set, sends every request to its scheme and host instead of
+// Twilio's, keeping the path: twilio-go builds https://api.twilio.com/...
+// URLs itself.
+type twilioTransport struct {
+	next    http.RoundTripper
+	timeout time.Duration
+	to      *url.URL
 }
 
-func (t *rebase) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	r.URL.Scheme, r.URL.Host, r.Host = t.to.Scheme, t.to.Host, t.to.Host
-	return t.next.RoundTrip(r)
+func (t *twilioTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	ctx, cancel := context.WithTimeout(r.Context(), t.timeout)
+	defer cancel()
+	r = r.Clone(ctx)
+	if t.to != nil {
+		r.URL.Scheme, r.URL.Host, r.Host = t.to.Scheme, t.to.Host, t.to.Host
+	}
+	res, err := t.next.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+	res.Body.Close()
+	if err != nil {
+		return nil, fmt.Errorf("read twilio answer: %w", err)
+	}
+	res.Body = io.NopCloser(bytes.NewReader(body))
+	res.ContentLength = int64(len(body))
+	return res, nil
 }
 
 // send sends body to the E.164 number to, retrying on 429, 5xx and

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/frontdesk/frontdesk/internal/leaktest"
 	"github.com/frontdesk/frontdesk/store"
 )
 
@@ -99,6 +100,7 @@ func (f *fakeTwilio) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func TestSMSConfirmations(t *testing.T) {
+	leaktest.Check(t)
 	tw := &fakeTwilio{}
 	ts := httptest.NewServer(tw)
 	defer ts.Close()
