@@ -121,8 +121,8 @@ func (t toolRunner) Execute(ctx context.Context, call agent.ToolCall) (agent.Too
 	return res, nil
 }
 
-// backends keeps one in-memory tool backend per business until the API's
-// store is wired in.
+// backends keeps one tool backend per business: over the store when the
+// server has one, in memory otherwise.
 type backends struct {
 	mu sync.Mutex
 	m  map[string]tools.Backend
@@ -131,10 +131,21 @@ type backends struct {
 func (b *backends) get(s *Server, biz *configs.Business) (tools.Backend, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	// A reloaded configuration brings a new *Business: the store backend
+	// is rebuilt for its calendar; a memory backend keeps its bookings.
 	if be, ok := b.m[biz.ID]; ok {
-		return be, nil
+		if sb, isStore := be.(*storeBackend); !isStore || sb.biz == biz {
+			return be, nil
+		}
 	}
-	be, err := tools.NewMemory(biz, s.now)
+	var be tools.Backend
+	var err error
+	if s.api.store != nil {
+		be, err = newStoreBackend(s.api.store, biz, s.now)
+	} else {
+		// No store (echo-free dev runs, tests): bookings live in memory.
+		be, err = tools.NewMemory(biz, s.now)
+	}
 	if err != nil {
 		return nil, err
 	}
