@@ -202,13 +202,19 @@ func (c *call) receptionist(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return sess.Run(ctx, c.tr.In())
+	if biz.Disclosure != "" {
+		if err := c.data.Disclosed(ctx); err != nil {
+			c.log.Error("call data: disclosure", "err", err)
+		}
+	}
+	return sess.Run(ctx, c.in)
 }
 
 func (c *call) agentHooks() agent.Hooks {
 	m := c.srv.metrics
 	return agent.Hooks{
 		Turn: func(t agent.Turn) {
+			c.recordTurn(t)
 			if f := c.srv.agent.onTurn; f != nil {
 				f(c.id, t)
 			}

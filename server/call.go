@@ -16,6 +16,7 @@ import (
 	"github.com/frontdesk/frontdesk/configs"
 	"github.com/frontdesk/frontdesk/media"
 	"github.com/frontdesk/frontdesk/media/twilio"
+	"github.com/frontdesk/frontdesk/store"
 )
 
 // transport is a call's media connection: a Twilio Media Streams session
@@ -55,6 +56,11 @@ type call struct {
 	tr        transport
 	log       *slog.Logger
 	srv       *Server
+	data      *callData // recording, transcript, call record; nil-safe
+
+	// owned by Run: the inbound events the agent reads (the transport's,
+	// through the recording tap when there is one)
+	in <-chan media.In
 }
 
 func newCallID() string {
@@ -84,13 +90,38 @@ func (s *Server) newCall(biz *configs.Business, kind, sid, from string, tr trans
 	s.calls.Add(1)
 	s.metrics.activeCalls.Inc()
 	c.log.Info("call started", "transport", kind, "from", redactNumber(from))
+	rate := tr.OutputRate()
+	st := store.TransportTwilio
+	if kind == "webrtc" {
+		rate, st = media.MaxFrameSamples*50, store.TransportWebRTC // caller audio arrives at 16 kHz
+	}
+	d, err := s.openCallData(s.callsCtx, CallInfo{ID: c.id, Business: biz, Transport: st, CarrierSID: sid,
+		From: from, To: firstNumber(biz), Rate: rate, StartedAt: c.started})
+	if err != nil {
+		// The call goes on unrecorded rather than not at all.
+		c.log.Error("call data: not recorded", "err", err)
+	}
+	c.data = d
 	return c
+}
+
+func firstNumber(biz *configs.Business) string {
+	if len(biz.Numbers) > 0 {
+		return biz.Numbers[0]
+	}
+	return ""
 }
 
 // Run runs the call until the caller hangs up or ctx ends.
 func (c *call) Run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return c.tr.Run(gctx) })
+	c.in = c.tr.In()
+	if c.data != nil {
+		in := make(chan media.In, 8)
+		c.in = in
+		g.Go(func() error { c.tapInbound(in); return nil })
+	}
 	g.Go(func() error { return c.converse(gctx) })
 	err := g.Wait()
 	c.srv.endCall(c, ctx.Err(), err)
@@ -114,6 +145,10 @@ func (s *Server) endCall(c *call, cut, err error) {
 	s.metrics.activeCalls.Dec()
 	s.metrics.calls.WithLabelValues(c.transport, outcome).Inc()
 	s.metrics.framesDrop.Add(float64(st.FramesDropped))
+	storeOutcome := store.Outcome(outcome)
+	if err := c.data.Close(context.Background(), storeOutcome); err != nil {
+		c.log.Error("call data: close", "err", err)
+	}
 	c.log.Info("call ended", "outcome", outcome, "duration", s.now().Sub(c.started).Round(time.Millisecond),
 		"frames_in", st.FramesIn, "frames_out", st.FramesOut, "frames_lost", st.FramesLost,
 		"frames_dropped", st.FramesDropped, "marks_sent", st.MarksSent, "marks_echoed", st.MarksEchoed)
@@ -133,7 +168,7 @@ func (c *call) converse(ctx context.Context) error {
 		if errors.Is(err, agent.ErrEndCall) {
 			// The agent said goodbye (and it was heard): hang up.
 			hangUp(c.tr)
-			for range c.tr.In() {
+			for range c.in {
 			}
 			return nil
 		}
@@ -149,7 +184,7 @@ func (c *call) echo() error {
 	c.tr.Play(make([]int16, media.Samples(rate, c.srv.cfg.Agent.EchoDelay)))
 	var rs *media.Resampler
 	var buf []int16
-	for in := range c.tr.In() {
+	for in := range c.in {
 		if in.Kind != media.InAudio {
 			continue
 		}
@@ -178,7 +213,7 @@ func (c *call) greet() error {
 		c.tr.Play(make([]int16, rate/10))
 	}
 	c.tr.Mark("greeting")
-	for in := range c.tr.In() {
+	for in := range c.in {
 		if in.Kind == media.InMark {
 			c.log.Debug("mark echoed", "mark", in.Mark)
 		}

@@ -36,16 +36,8 @@ type callDataState struct {
 	sched     *retention.Scheduler // nil without a store
 }
 
-// dataStates holds the callDataState of each Server until server.go has
-// the field for it. TODO(lead): add `calldata callDataState` to Server and
-// make cdState return &s.calldata; then delete this map.
-var dataStates sync.Map // *Server -> *callDataState
-
 // cdState returns the server's recording and retention state.
-func (s *Server) cdState() *callDataState {
-	v, _ := dataStates.LoadOrStore(s, &callDataState{})
-	return v.(*callDataState)
-}
+func (s *Server) cdState() *callDataState { return &s.calldata }
 
 // WithKeyring gives the server the key-encryption keys of recordings and
 // transcripts (see LoadKeyring). Without it, a dev-mode server makes an

@@ -352,11 +352,11 @@ func childServer(t testing.TB, dir string, st store.Store) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Setenv(KeysEnv, testKeys)
 	srv, err := New(cfg, slog.New(slog.DiscardHandler), WithStore(st)) // keys from KeysEnv
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv(KeysEnv, testKeys)
 	return srv
 }
 

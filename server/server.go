@@ -42,8 +42,9 @@ type Server struct {
 	mu   sync.Mutex
 	live map[string]*call // guarded by mu; by call ID
 
-	api   apiState   // the /v1 API: store, businesses, SMS (api.go)
-	agent agentState // the voice agent's shared engines (agent.go)
+	api      apiState      // the /v1 API: store, businesses, SMS (api.go)
+	agent    agentState    // the voice agent's shared engines (agent.go)
+	calldata callDataState // recordings, transcripts, retention (calldata*.go)
 }
 
 // Option changes a Server built by New.
@@ -76,6 +77,9 @@ func New(cfg *configs.Config, log *slog.Logger, opts ...Option) (*Server, error)
 	}
 	for _, o := range opts {
 		o(s)
+	}
+	if err := s.setupCallData(); err != nil {
+		return nil, err
 	}
 	s.handler = s.routes()
 	return s, nil
@@ -132,6 +136,22 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	s.log.Info("listening", "addr", ln.Addr().String(), "public_url", s.public.String(), "agent", s.cfg.Agent.Mode)
+	// Files a crash left unfinished are repaired, their calls marked
+	// interrupted, before the first new call.
+	if ids, err := s.recoverCallData(ctx); err != nil {
+		s.log.Error("recovering call data", "err", err)
+	} else if len(ids) > 0 {
+		s.log.Warn("recovered call data of interrupted calls", "calls", ids)
+	}
+	retCtx, stopRetention := context.WithCancel(context.Background())
+	retDone := make(chan error, 1)
+	go func() { retDone <- s.runRetention(retCtx) }()
+	defer func() {
+		stopRetention()
+		if err := <-retDone; err != nil && !errors.Is(err, context.Canceled) {
+			s.log.Error("retention timers", "err", err)
+		}
+	}()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {

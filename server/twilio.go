@@ -185,7 +185,8 @@ func (s *Server) handleMedia(w http.ResponseWriter, r *http.Request) error {
 		return nil // Upgrade has replied to the client already.
 	}
 	ctx, cancel := context.WithTimeout(s.callsCtx, startTimeout)
-	sess, err := twilio.Accept(ctx, conn, twilio.SessionOptions{Metrics: s.metrics, Logger: s.log})
+	tap := &recorderTap{log: s.log}
+	sess, err := twilio.Accept(ctx, conn, twilio.SessionOptions{Metrics: s.metrics, Logger: s.log, Sent: tap.sent})
 	cancel()
 	if err != nil {
 		s.metrics.rejected.WithLabelValues("no_start").Inc()
@@ -205,6 +206,7 @@ func (s *Server) handleMedia(w http.ResponseWriter, r *http.Request) error {
 		sess.CloseWith(websocket.CloseTryAgainLater, "server shutting down")
 		return nil
 	}
+	tap.attach(c.data)
 	err = c.Run(s.callsCtx)
 	if err != nil && !errors.Is(err, context.Canceled) {
 		c.log.Warn("call ended with error", "err", err)

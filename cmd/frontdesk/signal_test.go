@@ -37,12 +37,12 @@ func TestServeTwoStepShutdown(t *testing.T) {
 	base := "http://" + addr
 	cfg := filepath.Join(t.TempDir(), "serve.yaml")
 	os.WriteFile(cfg, []byte(fmt.Sprintf(`
-server: {listen: %q, public_url: %q, shutdown_timeout: 1m}
+server: {listen: %q, public_url: %q, shutdown_timeout: 1m, data_dir: %q}
 twilio: {auth_token: signal-test-token}
 agent: {mode: echo}
 businesses:
   - {id: clinic, name: Clinic, numbers: ["+12125550100"], time_zone: America/New_York, plan: starter}
-`, addr, base)), 0o600)
+`, addr, base, t.TempDir())), 0o600)
 
 	cmd := exec.Command(os.Args[0], "serve", "-config", cfg, "-log-level", "warn")
 	cmd.Env = append(os.Environ(), "FRONTDESK_RUN_MAIN=1")

@@ -72,7 +72,7 @@ func StartWith(t testing.TB, agentMode string, o Options) *Server {
 	}
 	base := "http://" + ln.Addr().String()
 	yaml := fmt.Sprintf(`
-server: {listen: "127.0.0.1:0", public_url: %q, shutdown_timeout: 3s}
+server: {listen: "127.0.0.1:0", public_url: %q, shutdown_timeout: 3s, data_dir: %q}
 twilio: {auth_token: %q}
 agent: {mode: %s, echo_delay: 1s}
 businesses:
@@ -81,13 +81,14 @@ businesses:
     numbers: [%q]
     time_zone: America/New_York
     plan: starter
-`, base, AuthToken, agentMode, Number)
+`, base, t.TempDir(), AuthToken, agentMode, Number)
 	cfg, err := configs.Parse("servertest.yaml", []byte(yaml), nil)
 	if o.Example {
 		cfg, err = configs.Load(filepath.Join(repoRoot(), "configs", "example.yaml"))
 		if err == nil {
 			cfg.Server.Listen, cfg.Server.PublicURL = "127.0.0.1:0", base
 			cfg.Server.ShutdownTimeout = 3 * time.Second
+			cfg.Server.DataDir = t.TempDir()
 			cfg.Twilio.AuthToken = AuthToken
 			cfg.Agent.Mode = agentMode
 		}

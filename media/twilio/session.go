@@ -62,7 +62,11 @@ type SessionOptions struct {
 	// QueueLimit caps the audio waiting to be sent; more is dropped.
 	QueueLimit time.Duration
 	Metrics    Metrics
-	Logger     *slog.Logger
+	// Sent, if set, is called by the writer with each frame of μ-law audio
+	// right after it was sent: what the caller hears, when they hear it (a
+	// recording taps here). It must not block or keep the slice.
+	Sent   func(ulaw []byte)
+	Logger *slog.Logger
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
 }
@@ -94,6 +98,7 @@ type Session struct {
 
 	// owned by writeLoop
 	wbuf    []byte
+	sentBuf []byte    // a copy of the frame just sent, for Sent
 	playEnd time.Time // when Twilio will have played all we sent
 
 	mu       sync.Mutex
@@ -584,6 +589,7 @@ func (s *Session) sendDue(now time.Time) (next time.Time, err error) {
 			return due, nil
 		}
 		s.head++
+		var sent []byte
 		if it.n == 0 {
 			s.stats.MarksSent++
 			s.wbuf = AppendMark(s.wbuf[:0], s.start.StreamSID, it.mark)
@@ -599,11 +605,16 @@ func (s *Session) sendDue(now time.Time) (next time.Time, err error) {
 			s.stats.FramesOut++
 			s.opts.Metrics.FrameOut(max(late, 0))
 			s.wbuf = AppendMedia(s.wbuf[:0], s.start.StreamSID, it.ulaw[:it.n])
+			s.sentBuf = append(s.sentBuf[:0], it.ulaw[:it.n]...)
+			sent = s.sentBuf
 		}
 		// Write without the lock: Play and Clear must never wait on the network.
 		s.mu.Unlock()
 		if err := s.write(s.wbuf); err != nil {
 			return time.Time{}, err
+		}
+		if sent != nil && s.opts.Sent != nil {
+			s.opts.Sent(sent)
 		}
 		s.mu.Lock()
 	}
