@@ -68,7 +68,7 @@ type apiRoute struct {
 // business, its keys and its calendar feed.
 func routeTable() []apiRoute {
 	ro, sup, own := store.RoleReadonly, store.RoleSupervisor, store.RoleOwner
-	return []apiRoute{
+	routes := []apiRoute{
 		{"GET", "/v1/openapi.yaml", accessPublic, "", (*Server).apiOpenAPI},
 		{"GET", "/v1/calendar.ics", accessFeed, "", (*Server).apiCalendarFeed},
 
@@ -103,6 +103,7 @@ func routeTable() []apiRoute {
 		{"DELETE", "/v1/leads/{id}", accessBusiness, sup, (*Server).apiDeleteLead},
 		{"GET", "/v1/leads/{id}/export", accessBusiness, ro, (*Server).apiExportLead},
 	}
+	return append(routes, callRoutes()...)
 }
 
 // apiRoutes completes the API state from the options and registers the

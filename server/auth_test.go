@@ -26,6 +26,11 @@ func TestRouteAccess(t *testing.T) {
 	var k keyView
 	e.must(201, "POST", "/v1/keys", e.key("clinic", store.RoleOwner), map[string]string{"role": "readonly"}).json(t, &k)
 	ids := map[string]string{"appointments": a.ID, "leads": l.ID, "keys": k.ID, "businesses": "clinic"}
+	for coll, id := range routeAccessSeed(t, e) {
+		if _, ok := ids[coll]; !ok {
+			ids[coll] = id
+		}
+	}
 
 	// A revoked key of the salon.
 	var revoked keyView
@@ -146,7 +151,7 @@ func validBody(rt apiRoute, start time.Time) any {
 	case "/v1/leads", "/v1/leads/{id}":
 		return map[string]string{"notes": "walked"}
 	}
-	return nil
+	return callsValidBody(rt)
 }
 
 func TestUnknownAPIPaths(t *testing.T) {
