@@ -140,7 +140,47 @@ type Agent struct {
 	// EchoDelay is how long echo mode waits before playing audio back.
 	// Default 1s.
 	EchoDelay time.Duration `yaml:"echo_delay"`
+	// STT, LLM and TTS choose the receptionist's providers. STT: "sphinx"
+	// (default, embedded) or "openai"; LLM: "rules" (default, embedded) or
+	// "openai"; TTS: "flite" (default, embedded) or "openai". A cloud
+	// provider always falls back to the embedded one for a turn when it
+	// fails or exceeds OpenAI.Budget.
+	STT string `yaml:"stt"`
+	LLM string `yaml:"llm"`
+	TTS string `yaml:"tts"`
+	// OpenAI configures the cloud providers.
+	OpenAI OpenAI `yaml:"openai"`
 }
+
+// OpenAI configures the cloud providers: OpenAI's API or any server that
+// speaks it (set BaseURL). Safe for concurrent reads.
+type OpenAI struct {
+	// BaseURL of the API; default "https://api.openai.com/v1".
+	BaseURL string `yaml:"base_url"`
+	// APIKey is a secret: write it as ${OPENAI_API_KEY}. Required with
+	// the default BaseURL.
+	APIKey string `yaml:"api_key"`
+	// Models; defaults "gpt-4o-mini", "whisper-1", "gpt-4o-mini-tts".
+	ChatModel          string `yaml:"chat_model"`
+	TranscriptionModel string `yaml:"transcription_model"`
+	SpeechModel        string `yaml:"speech_model"`
+	// Voice of the speech model; default "alloy".
+	Voice string `yaml:"voice"`
+	// Budget is how long a cloud provider may take before the embedded
+	// one answers that turn instead; default 3s.
+	Budget time.Duration `yaml:"budget"`
+}
+
+// Provider names for Agent.STT, Agent.LLM and Agent.TTS.
+const (
+	ProviderOpenAI = "openai"
+	ProviderSphinx = "sphinx"
+	ProviderRules  = "rules"
+	ProviderFlite  = "flite"
+)
+
+// DefaultOpenAIBaseURL is OpenAI's API.
+const DefaultOpenAIBaseURL = "https://api.openai.com/v1"
 
 // Plan is a retention plan: how long each artifact of a call is kept.
 // Zero means the artifact is not recorded or kept at all. Both fields are

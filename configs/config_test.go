@@ -148,7 +148,9 @@ func TestDefaults(t *testing.T) {
 			ShutdownTimeout: 30 * time.Second, Mode: "dev", MaxCalls: 1000,
 		},
 		Twilio: Twilio{AuthToken: DevAuthToken},
-		Agent:  Agent{Mode: "receptionist", EchoDelay: time.Second},
+		Agent: Agent{Mode: "receptionist", EchoDelay: time.Second, STT: "sphinx", LLM: "rules", TTS: "flite",
+			OpenAI: OpenAI{BaseURL: "https://api.openai.com/v1", ChatModel: "gpt-4o-mini", TranscriptionModel: "whisper-1",
+				SpeechModel: "gpt-4o-mini-tts", Voice: "alloy", Budget: 3 * time.Second}},
 	}
 	if cfg.Server != want.Server || cfg.Twilio != want.Twilio || cfg.Agent != want.Agent {
 		t.Errorf("got %+v %+v %+v, want %+v %+v %+v", cfg.Server, cfg.Twilio, cfg.Agent, want.Server, want.Twilio, want.Agent)

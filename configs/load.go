@@ -70,7 +70,9 @@ func Parse(name string, data []byte, getenv func(string) (string, bool)) (*Confi
 			Mode:            ModeDev,
 			MaxCalls:        DefaultMaxCalls,
 		},
-		Agent: Agent{Mode: AgentReceptionist, EchoDelay: DefaultEchoDelay},
+		Agent: Agent{Mode: AgentReceptionist, EchoDelay: DefaultEchoDelay, STT: ProviderSphinx, LLM: ProviderRules, TTS: ProviderFlite,
+			OpenAI: OpenAI{BaseURL: DefaultOpenAIBaseURL, ChatModel: "gpt-4o-mini", TranscriptionModel: "whisper-1",
+				SpeechModel: "gpt-4o-mini-tts", Voice: "alloy", Budget: 3 * time.Second}},
 		Store: Store{Backend: StoreSQLite, RedisPrefix: DefaultRedisPrefix},
 	}
 	root, err := parseYAML(data)
@@ -355,6 +357,21 @@ func (d *decoder) config(n *yaml.Node, c *Config) {
 			d.mapping(n, p, map[string]field{
 				"mode":       d.str(&c.Agent.Mode),
 				"echo_delay": d.duration(&c.Agent.EchoDelay),
+				"stt":        d.str(&c.Agent.STT),
+				"llm":        d.str(&c.Agent.LLM),
+				"tts":        d.str(&c.Agent.TTS),
+				"openai": func(n *yaml.Node, p string) {
+					o := &c.Agent.OpenAI
+					d.mapping(n, p, map[string]field{
+						"base_url":            d.str(&o.BaseURL),
+						"api_key":             d.str(&o.APIKey),
+						"chat_model":          d.str(&o.ChatModel),
+						"transcription_model": d.str(&o.TranscriptionModel),
+						"speech_model":        d.str(&o.SpeechModel),
+						"voice":               d.str(&o.Voice),
+						"budget":              d.duration(&o.Budget),
+					})
+				},
 			})
 		},
 		"store": func(n *yaml.Node, p string) {

@@ -118,6 +118,7 @@ func (c *Config) Redacted() *Config {
 	r := *c
 	r.Server.OperatorKey = redacted(r.Server.OperatorKey)
 	r.Twilio.AuthToken = redacted(r.Twilio.AuthToken)
+	r.Agent.OpenAI.APIKey = redacted(r.Agent.OpenAI.APIKey)
 	r.Store.RedisURL = redactURL(r.Store.RedisURL)
 	return &r
 }

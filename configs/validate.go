@@ -76,6 +76,29 @@ func (d *decoder) check(c *Config) {
 	default:
 		d.bad("agent.mode", "%q is not a mode (want %q, %q or %q)", c.Agent.Mode, AgentReceptionist, AgentEcho, AgentGreeting)
 	}
+	cloud := false
+	for _, p := range []struct{ path, v, embedded string }{
+		{"agent.stt", c.Agent.STT, ProviderSphinx}, {"agent.llm", c.Agent.LLM, ProviderRules}, {"agent.tts", c.Agent.TTS, ProviderFlite},
+	} {
+		switch p.v {
+		case p.embedded:
+		case ProviderOpenAI:
+			cloud = true
+		default:
+			d.bad(p.path, "%q is not a provider (want %q or %q)", p.v, p.embedded, ProviderOpenAI)
+		}
+	}
+	if o := c.Agent.OpenAI; cloud {
+		if u, err := url.Parse(o.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			d.bad("agent.openai.base_url", "%q is not an http(s) URL", o.BaseURL)
+		}
+		if o.APIKey == "" && o.BaseURL == DefaultOpenAIBaseURL {
+			d.bad("agent.openai.api_key", "required for OpenAI's API: set it to ${OPENAI_API_KEY}")
+		}
+		if o.Budget <= 0 {
+			d.bad("agent.openai.budget", "must be positive")
+		}
+	}
 
 	if len(c.Plans) == 0 {
 		c.Plans = DefaultPlans()

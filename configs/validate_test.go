@@ -88,6 +88,8 @@ func TestValidationErrors(t *testing.T) {
 			`t.yaml:1: store.redis_url: required with backend "redis"`,
 			`t.yaml:3: store.url: unknown field (want one of backend, redis_prefix, redis_url)`,
 		}},
+		{"agent provider", "agent:\n  llm: gpt\n" + minimal, []string{`t.yaml:2: agent.llm: "gpt" is not a provider (want "rules" or "openai")`}},
+		{"openai without a key", "agent:\n  tts: openai\n" + minimal, []string{`t.yaml:1: agent.openai.api_key: required for OpenAI's API: set it to ${OPENAI_API_KEY}`}},
 		{"agent mode", "agent:\n  mode: parrot\n" + minimal, []string{`t.yaml:2: agent.mode: "parrot" is not a mode (want "receptionist", "echo" or "greeting")`}},
 		{"echo_delay", "agent:\n  echo_delay: 1 second\n" + minimal, []string{`t.yaml:2: agent.echo_delay: invalid duration "1 second"`}},
 		{"plan missing field", "plans:\n  starter:\n    recordings: 180d\n" + minimal,

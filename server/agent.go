@@ -3,15 +3,20 @@ package server
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/frontdesk/frontdesk/agent"
+	"github.com/frontdesk/frontdesk/agent/fallback"
+	llmopenai "github.com/frontdesk/frontdesk/agent/llm/openai"
 	"github.com/frontdesk/frontdesk/agent/llm/rules"
+	sttopenai "github.com/frontdesk/frontdesk/agent/stt/openai"
 	"github.com/frontdesk/frontdesk/agent/stt/sphinx"
 	"github.com/frontdesk/frontdesk/agent/tools"
 	"github.com/frontdesk/frontdesk/agent/tts/flite"
+	ttsopenai "github.com/frontdesk/frontdesk/agent/tts/openai"
 	"github.com/frontdesk/frontdesk/agent/vad"
 	"github.com/frontdesk/frontdesk/configs"
 	"github.com/frontdesk/frontdesk/scheduling"
@@ -27,32 +32,76 @@ type agentState struct {
 }
 
 // speech holds the engines every call shares. They are built on first use:
-// a server in echo mode never loads a model.
+// a server in echo mode never loads a model. With a cloud provider
+// configured, stt/tts/chat wrap it around the embedded engine, which
+// answers any turn the cloud fails or is late for.
 type speech struct {
-	once sync.Once
-	err  error
-	stt  *sphinx.Engine
-	tts  *flite.Synth
+	once   sync.Once
+	err    error
+	sphinx *sphinx.Engine
+	stt    agent.STT
+	tts    agent.TTS
+	chat   agent.LLM // the cloud dialogue engine; nil: the rules engine alone
+	fb     fallback.Options
 }
 
-func (sp *speech) init() error {
-	sp.once.Do(func() {
-		if sp.stt, sp.err = sphinx.New(sphinx.Options{}); sp.err != nil {
-			sp.err = fmt.Errorf("speech recognition: %w", sp.err)
-			return
-		}
-		if sp.tts, sp.err = flite.New(flite.Options{}); sp.err != nil {
-			sp.err = fmt.Errorf("speech synthesis: %w", sp.err)
-		}
-	})
+func (sp *speech) init(cfg configs.Agent, m *metrics, log *slog.Logger) error {
+	sp.once.Do(func() { sp.err = sp.build(cfg, m, log) })
 	return sp.err
+}
+
+func (sp *speech) build(cfg configs.Agent, m *metrics, log *slog.Logger) error {
+	var err error
+	if sp.sphinx, err = sphinx.New(sphinx.Options{Logger: log}); err != nil {
+		return fmt.Errorf("speech recognition: %w", err)
+	}
+	fl, err := flite.New(flite.Options{})
+	if err != nil {
+		return fmt.Errorf("speech synthesis: %w", err)
+	}
+	sp.stt, sp.tts = sp.sphinx, fl
+	o := cfg.OpenAI
+	sp.fb = fallback.Options{Budget: o.Budget, Logger: log, OnFallback: func(e fallback.Event) {
+		m.fallbacks.WithLabelValues(e.Kind, e.Reason).Inc()
+	}}
+	if cfg.STT == configs.ProviderOpenAI {
+		cloud, err := sttopenai.New(sttopenai.Options{BaseURL: o.BaseURL, APIKey: o.APIKey, Model: o.TranscriptionModel, Budget: o.Budget})
+		if err != nil {
+			return fmt.Errorf("openai transcription: %w", err)
+		}
+		sp.stt = fallback.NewSTT(cloud, sp.sphinx, sp.fb)
+	}
+	if cfg.TTS == configs.ProviderOpenAI {
+		cloud, err := ttsopenai.New(ttsopenai.Options{BaseURL: o.BaseURL, APIKey: o.APIKey, Model: o.SpeechModel, Voice: o.Voice, Budget: o.Budget})
+		if err != nil {
+			return fmt.Errorf("openai speech: %w", err)
+		}
+		if sp.tts, err = fallback.NewTTS(cloud, fl, sp.fb); err != nil {
+			return fmt.Errorf("openai speech: %w", err)
+		}
+	}
+	if cfg.LLM == configs.ProviderOpenAI {
+		if sp.chat, err = llmopenai.New(llmopenai.Options{BaseURL: o.BaseURL, APIKey: o.APIKey, Model: o.ChatModel, Budget: o.Budget}); err != nil {
+			return fmt.Errorf("openai chat: %w", err)
+		}
+	}
+	return nil
+}
+
+// dialogue is the call's dialogue engine: the rules engine, or the cloud
+// engine falling back to it.
+func (sp *speech) dialogue(rulesEngine agent.LLM) agent.LLM {
+	if sp.chat == nil {
+		return rulesEngine
+	}
+	return fallback.NewLLM(sp.chat, rulesEngine, sp.fb)
 }
 
 func (a *agentState) close() { a.speech.close() }
 
 func (sp *speech) close() {
-	if sp.stt != nil {
-		_ = sp.stt.Close()
+	if sp.sphinx != nil {
+		_ = sp.sphinx.Close()
 	}
 }
 
@@ -95,10 +144,10 @@ func (s *Server) prewarm(biz *configs.Business) {
 	a.background.Add(1)
 	go func() {
 		defer a.background.Done()
-		if a.speech.init() != nil {
+		if a.speech.init(s.cfg.Agent, s.metrics, s.log) != nil {
 			return
 		}
-		if r, err := a.speech.stt.NewRecognizer(s.callsCtx, vocabulary(biz)); err == nil {
+		if r, err := a.speech.sphinx.NewRecognizer(s.callsCtx, vocabulary(biz)); err == nil {
 			_ = r.Close()
 		}
 	}()
@@ -160,7 +209,7 @@ func (b *backends) get(s *Server, biz *configs.Business) (tools.Backend, error) 
 func (c *call) receptionist(ctx context.Context) error {
 	s := c.srv
 	sp := &s.agent.speech
-	if err := sp.init(); err != nil {
+	if err := sp.init(s.cfg.Agent, s.metrics, s.log); err != nil {
 		return err
 	}
 	biz := c.business
@@ -187,7 +236,7 @@ func (c *call) receptionist(ctx context.Context) error {
 	defer v.Close()
 	sess, err := agent.NewSession(agent.Config{
 		STT:        sp.stt,
-		LLM:        eng,
+		LLM:        sp.dialogue(eng),
 		TTS:        sp.tts,
 		VAD:        v,
 		Tools:      toolRunner{exec},

@@ -22,6 +22,7 @@ type metrics struct {
 	rejected     *prometheus.CounterVec
 	latency      *prometheus.HistogramVec
 	bargeIns     prometheus.Counter
+	fallbacks    *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -65,7 +66,11 @@ func newMetrics() *metrics {
 	m.bargeIns = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "frontdesk_agent_barge_ins_total", Help: "Times a caller interrupted the agent.",
 	})
-	m.reg.MustRegister(m.latency, m.bargeIns)
+	m.fallbacks = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "frontdesk_provider_fallbacks_total",
+		Help: "Turns a cloud provider failed or was late for, answered by the embedded engine.",
+	}, []string{"kind", "reason"})
+	m.reg.MustRegister(m.latency, m.bargeIns, m.fallbacks)
 	m.reg.MustRegister(m.activeCalls, m.calls, m.framesIn, m.framesOut, m.framesLost, m.framesDrop,
 		m.lateness, m.streamEvents, m.rejected,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -39,6 +39,9 @@ type Server struct {
 type Options struct {
 	Logs   io.Writer // server log; default discarded
 	Server []server.Option
+	// Configure, if set, changes the configuration before the server is
+	// built.
+	Configure func(*configs.Config)
 	// Example serves the businesses of configs/example.yaml (Bright Smile
 	// Dental at ExampleNumber) instead of the one-business test config.
 	Example bool
@@ -95,6 +98,9 @@ businesses:
 	}
 	if err != nil {
 		t.Fatalf("servertest: config: %v", err)
+	}
+	if o.Configure != nil {
+		o.Configure(cfg)
 	}
 	log := slog.New(slog.NewTextHandler(o.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv, err := server.New(cfg, log, o.Server...)
