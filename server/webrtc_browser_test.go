@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -18,15 +19,15 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/frontdesk/frontdesk/internal/leaktest"
+	"github.com/frontdesk/frontdesk/internal/servertest"
+	"github.com/frontdesk/frontdesk/media"
 	"github.com/frontdesk/frontdesk/media/webrtc"
+	"github.com/frontdesk/frontdesk/server"
 )
 
 // The softphone in a real headless Chromium: its fake microphone plays a
 // spoken question, the page calls the echo agent, and the page must hear
 // the question back while the server counts a WebRTC call with audio in.
-// When the embedded agent lands, the same browser steps serve the issue's
-// transcript check: speak (question.wav), then read the server's
-// transcript instead of the echo.
 func TestWebRTCBrowserEcho(t *testing.T) {
 	leaktest.Check(t)
 	checkPCs(t)
@@ -71,6 +72,91 @@ func TestWebRTCBrowserEcho(t *testing.T) {
 	if n := ts.ActiveCalls(); n != 0 {
 		t.Errorf("%d calls active after hang-up", n)
 	}
+}
+
+// The issue's end-to-end check with the embedded receptionist: Chromium's
+// fake microphone asks a question after the greeting; the page hears the
+// agent and the server's transcript has the question.
+func TestWebRTCBrowserReceptionist(t *testing.T) {
+	leaktest.Check(t)
+	checkPCs(t)
+	logs := &syncBuffer{}
+	ts := servertest.StartWith(t, "receptionist", servertest.Options{
+		Logs:   logs,
+		Server: []server.Option{server.WithWebRTC(webrtc.Config{IPs: []string{"127.0.0.1"}})},
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	// Chromium loops the file: silence through the greeting (about 8 s),
+	// the question, then a long silence for the answer.
+	question := speakWAV(t, "What are your hours?")
+	wav := padWAV(t, question, 9*time.Second, 30*time.Second)
+	b := startChromium(ctx, t, wav, ts.URL+"/phone?business=clinic")
+	page := b.page(ctx, t)
+	page.waitJS(ctx, t, `document.readyState === "complete" && !!window.frontdesk`, 10*time.Second)
+	page.eval(ctx, t, `document.getElementById("call").click()`)
+	page.waitJS(ctx, t, `frontdesk.state === "connected"`, 15*time.Second)
+	// The greeting.
+	page.waitJS(ctx, t, `frontdesk.peak > 0.05`, 15*time.Second)
+
+	deadline := time.Now().Add(25 * time.Second)
+	for !strings.Contains(logs.String(), `speaker=caller text="what are your hours"`) {
+		if time.Now().After(deadline) {
+			var turns []string
+			for _, line := range strings.Split(logs.String(), "\n") {
+				if strings.Contains(line, "msg=turn") || strings.Contains(line, "rejected transcript") {
+					turns = append(turns, line)
+				}
+			}
+			t.Fatalf("the transcript lacks the question; turns:\n%s", strings.Join(turns, "\n"))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	page.eval(ctx, t, `document.getElementById("hangup").click()`)
+	waitMetric(t, ts.URL, `frontdesk_calls_total{outcome="completed",transport="webrtc"}`, 1)
+}
+
+// roomNoise is n samples of quiet noise (about -60 dBFS), what a real
+// microphone gives between words: digital silence would drive the browser's
+// gain control to its maximum and clip the speech after it.
+func roomNoise(n int) []int16 {
+	out := make([]int16, n)
+	x := uint32(1)
+	for i := range out {
+		x ^= x << 13
+		x ^= x >> 17
+		x ^= x << 5
+		out[i] = int16(int32(x%61) - 30)
+	}
+	return out
+}
+
+// padWAV writes a copy of the WAV at path with quiet noise before and
+// after.
+func padWAV(t testing.TB, path string, before, after time.Duration) string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := media.ReadWAV(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pcm := append(roomNoise(media.Samples(a.Rate, before)), a.Samples...)
+	pcm = append(pcm, roomNoise(media.Samples(a.Rate, after))...)
+	out := filepath.Join(t.TempDir(), "padded.wav")
+	w, err := os.Create(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if err := media.WriteWAV(w, &media.Audio{Rate: a.Rate, Channels: 1, Samples: pcm}); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // speakWAV synthesises text with the flite command (Debian flite, a test

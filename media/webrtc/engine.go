@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -206,6 +207,55 @@ func (s *Session) negotiate(ctx context.Context, offer string, capab pion.RTPCod
 	if ld == nil {
 		return errors.New("webrtc: no local description")
 	}
-	s.answer = ld.SDP
+	s.answer = limitOpusBandwidth(ld.SDP)
 	return nil
+}
+
+// limitOpusBandwidth adds maxplaybackrate=16000 (RFC 7587) to the answer's
+// Opus format parameters: the call's audio is 16 kHz, so the peer's encoder
+// need not spend bits above 8 kHz. It also keeps a browser's encoder in
+// SILK wideband: at 32 kbps Chromium otherwise sends hybrid super-wideband,
+// which pion/opus decodes to 16 kHz badly enough that the recogniser loses
+// words.
+func limitOpusBandwidth(sdp string) string {
+	lines := strings.Split(sdp, "\r\n")
+	pts := map[string]bool{}
+	for _, l := range lines {
+		if rest, ok := strings.CutPrefix(l, "a=rtpmap:"); ok {
+			pt, enc, _ := strings.Cut(rest, " ")
+			if strings.HasPrefix(strings.ToLower(enc), "opus/") {
+				pts[pt] = true
+			}
+		}
+	}
+	const params = "maxplaybackrate=16000;sprop-maxcapturerate=16000"
+	out := make([]string, 0, len(lines)+len(pts))
+	for _, l := range lines {
+		if rest, ok := strings.CutPrefix(l, "a=fmtp:"); ok {
+			pt, fmtp, _ := strings.Cut(rest, " ")
+			if pts[pt] {
+				delete(pts, pt)
+				if !strings.Contains(fmtp, "maxplaybackrate") {
+					l += ";" + params
+				}
+			}
+		}
+		out = append(out, l)
+		if rest, ok := strings.CutPrefix(l, "a=rtpmap:"); ok {
+			if pt, _, _ := strings.Cut(rest, " "); pts[pt] && !hasFmtp(lines, pt) {
+				out = append(out, "a=fmtp:"+pt+" "+params)
+				delete(pts, pt)
+			}
+		}
+	}
+	return strings.Join(out, "\r\n")
+}
+
+func hasFmtp(lines []string, pt string) bool {
+	for _, l := range lines {
+		if strings.HasPrefix(l, "a=fmtp:"+pt+" ") {
+			return true
+		}
+	}
+	return false
 }

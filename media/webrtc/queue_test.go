@@ -286,3 +286,25 @@ func TestOpusSilenceReuse(t *testing.T) {
 		t.Errorf("silent run %d after speech, want 0", s.silentRun)
 	}
 }
+
+func TestLimitOpusBandwidth(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{
+			"m=audio 9 UDP/TLS/RTP/SAVPF 111 0\r\na=rtpmap:111 opus/48000/2\r\na=fmtp:111 minptime=10;useinbandfec=1\r\na=rtpmap:0 PCMU/8000\r\n",
+			"m=audio 9 UDP/TLS/RTP/SAVPF 111 0\r\na=rtpmap:111 opus/48000/2\r\na=fmtp:111 minptime=10;useinbandfec=1;maxplaybackrate=16000;sprop-maxcapturerate=16000\r\na=rtpmap:0 PCMU/8000\r\n",
+		},
+		{ // no fmtp line: one is added
+			"m=audio 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 OPUS/48000/2\r\na=sendrecv\r\n",
+			"m=audio 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 OPUS/48000/2\r\na=fmtp:96 maxplaybackrate=16000;sprop-maxcapturerate=16000\r\na=sendrecv\r\n",
+		},
+		{ // already limited, or no Opus: unchanged
+			"a=rtpmap:111 opus/48000/2\r\na=fmtp:111 maxplaybackrate=8000\r\n",
+			"a=rtpmap:111 opus/48000/2\r\na=fmtp:111 maxplaybackrate=8000\r\n",
+		},
+		{"a=rtpmap:0 PCMU/8000\r\n", "a=rtpmap:0 PCMU/8000\r\n"},
+	} {
+		if got := limitOpusBandwidth(tc.in); got != tc.want {
+			t.Errorf("limitOpusBandwidth(%q)\n got %q\nwant %q", tc.in, got, tc.want)
+		}
+	}
+}

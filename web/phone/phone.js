@@ -115,8 +115,12 @@
     const Ctx = window.AudioContext || window.webkitAudioContext;
     if (Ctx && !audioCtx) audioCtx = new Ctx();
     try {
+      // Echo cancellation keeps the receptionist from hearing itself through
+      // the caller's speakers. Automatic gain control stays off: it pumps
+      // and clips speech enough that the server's recogniser loses words
+      // (measured in the Chromium test), and the server levels audio itself.
       mic = await navigator.mediaDevices.getUserMedia({
-        audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
+        audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: false },
       });
     } catch (err) {
       fail("The microphone is needed for the call. Allow it in your browser and try again.", err);
