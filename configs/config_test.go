@@ -34,7 +34,7 @@ func TestExampleLoads(t *testing.T) {
 	if got, want := cfg.Twilio.AuthToken, DevAuthToken; got != want {
 		t.Errorf("twilio.auth_token = %q, want the dev token %q", got, want)
 	}
-	if got, want := cfg.Agent.Mode, AgentGreeting; got != want {
+	if got, want := cfg.Agent.Mode, AgentReceptionist; got != want {
 		t.Errorf("agent.mode = %q, want %q", got, want)
 	}
 	if got, want := cfg.Plans["private"], (Plan{Recordings: 0, Transcripts: 30 * 24 * time.Hour}); got != want {

@@ -12,7 +12,7 @@ trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "
 
 sed -e "s|^  listen: .*|  listen: \"127.0.0.1:$port\"|" \
     -e "s|^  public_url: .*|  public_url: \"http://127.0.0.1:$port\"|" \
-    -e "s|^  mode: greeting|  mode: echo|" \
+    -e "s|^  mode: receptionist|  mode: echo|" \
     -e "s|^  max_calls: .*|  max_calls: 5000|" \
     configs/example.yaml > "$tmp/load.yaml"
 grep -q 'mode: echo' "$tmp/load.yaml" || { echo "load.sh: could not switch the example config to echo mode" >&2; exit 1; }

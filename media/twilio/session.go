@@ -249,6 +249,13 @@ func (s *Session) Clear() {
 	s.wakeWriter()
 }
 
+// queueLen is the number of items the queue holds, sent or not (tests).
+func (s *Session) queueLen() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return cap(s.queue)
+}
+
 // Queued returns how much audio is waiting to be sent.
 func (s *Session) Queued() time.Duration {
 	s.mu.Lock()
@@ -273,8 +280,11 @@ func (s *Session) pushLocked(it outItem) {
 		}
 		s.queued += d
 	}
-	if s.head > 0 && s.head == len(s.queue) {
-		s.queue = s.queue[:0]
+	// Reclaim the sent items once they are half the slice, so a queue that
+	// never drains (echo: a second always waiting) stays bounded.
+	if s.head > 0 && s.head >= len(s.queue)/2 {
+		n := copy(s.queue, s.queue[s.head:])
+		s.queue = s.queue[:n]
 		s.head = 0
 	}
 	s.queue = append(s.queue, it)
