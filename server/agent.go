@@ -118,6 +118,7 @@ func vocabulary(biz *configs.Business) agent.Vocabulary {
 		v.Words = append(v.Words, strings.Fields(strings.ToLower(s.Name))...)
 	}
 	v.Words = append(v.Words, strings.Fields(strings.ToLower(biz.Name))...)
+	v.Phrases = append(v.Phrases, optOutPhrases...) // the opt-out must be heard (calltap.go)
 	return v
 }
 

@@ -55,6 +55,13 @@ func (c *call) tapInbound(out chan<- media.In) {
 	}
 }
 
+// optOutPhrases are ways a caller asks not to be recorded, for the
+// recogniser's vocabulary: without them it cannot hear "record" at all.
+var optOutPhrases = []string{
+	"please do not record this call", "don't record this call", "do not record me",
+	"please stop recording", "i do not want to be recorded", "no recording please",
+}
+
 // optOut reports whether a caller asked not to be recorded.
 func optOut(text string) bool {
 	t := strings.ToLower(text)
