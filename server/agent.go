@@ -43,6 +43,25 @@ type speech struct {
 	tts    agent.TTS
 	chat   agent.LLM // the cloud dialogue engine; nil: the rules engine alone
 	fb     fallback.Options
+
+	// wide recognises wideband callers (WebRTC): the phone engine starts
+	// from the statistics of 8 kHz μ-law speech, which a browser's audio
+	// is not. Built on the first WebRTC call.
+	wideOnce sync.Once
+	wide     *sphinx.Engine
+	wideErr  error
+	log      *slog.Logger
+}
+
+// wideband returns the recogniser for wideband callers.
+func (sp *speech) wideband() (agent.STT, error) {
+	if sp.stt != agent.STT(sp.sphinx) {
+		return sp.stt, nil // a cloud recogniser (with its fallback) serves both
+	}
+	sp.wideOnce.Do(func() {
+		sp.wide, sp.wideErr = sphinx.New(sphinx.Options{Wideband: true, Logger: sp.log})
+	})
+	return sp.wide, sp.wideErr
 }
 
 func (sp *speech) init(cfg configs.Agent, m *metrics, log *slog.Logger) error {
@@ -59,7 +78,7 @@ func (sp *speech) build(cfg configs.Agent, m *metrics, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("speech synthesis: %w", err)
 	}
-	sp.stt, sp.tts = sp.sphinx, fl
+	sp.stt, sp.tts, sp.log = sp.sphinx, fl, log
 	o := cfg.OpenAI
 	sp.fb = fallback.Options{Budget: o.Budget, Logger: log, OnFallback: func(e fallback.Event) {
 		m.fallbacks.WithLabelValues(e.Kind, e.Reason).Inc()
@@ -102,6 +121,9 @@ func (a *agentState) close() { a.speech.close() }
 func (sp *speech) close() {
 	if sp.sphinx != nil {
 		_ = sp.sphinx.Close()
+	}
+	if sp.wide != nil {
+		_ = sp.wide.Close()
 	}
 }
 
@@ -235,8 +257,14 @@ func (c *call) receptionist(ctx context.Context) error {
 		return fmt.Errorf("voice activity: %w", err)
 	}
 	defer v.Close()
+	stt := sp.stt
+	if c.transport == "webrtc" {
+		if stt, err = sp.wideband(); err != nil {
+			return fmt.Errorf("speech recognition: %w", err)
+		}
+	}
 	sess, err := agent.NewSession(agent.Config{
-		STT:        sp.stt,
+		STT:        stt,
 		LLM:        sp.dialogue(eng),
 		TTS:        sp.tts,
 		VAD:        v,
