@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/frontdesk/frontdesk/agent/internal/openaiapi"
 	"io"
 	"net/http"
 	"sort"
@@ -60,7 +61,7 @@ func New(opts Options) (*Chat, error) {
 	if opts.Budget <= 0 {
 		opts.Budget = DefaultBudget
 	}
-	cfg, err := clientConfig(opts.BaseURL, opts.APIKey, opts.HTTPClient)
+	cfg, err := openaiapi.ClientConfig(opts.BaseURL, opts.APIKey, opts.HTTPClient)
 	if err != nil {
 		return nil, err
 	}
@@ -82,23 +83,23 @@ func (c *Chat) Complete(ctx context.Context, req agent.Request, out func(agent.D
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	ctx, hold := withHolder(ctx)
-	wd := newWatchdog(c.opts.Budget, cancel)
-	defer wd.disarm()
+	ctx, hold := openaiapi.WithHolder(ctx)
+	wd := openaiapi.NewWatchdog(c.opts.Budget, cancel)
+	defer wd.Disarm()
 
 	stream, err := c.client.CreateChatCompletionStream(ctx, creq)
 	if err != nil {
-		return failure(ctx, "chat", hold, err)
+		return openaiapi.Failure(ctx, "chat", hold, err)
 	}
 	defer stream.Close()
-	wd.disarm()
+	wd.Disarm()
 
 	var calls toolCalls
 	finished := false
 	for {
-		wd.arm()
+		wd.Arm()
 		chunk, err := stream.Recv()
-		wd.disarm()
+		wd.Disarm()
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -106,7 +107,7 @@ func (c *Chat) Complete(ctx context.Context, req agent.Request, out func(agent.D
 			err = ctx.Err() // chunks already buffered are not news after a barge-in
 		}
 		if err != nil {
-			return failure(ctx, "chat stream", hold, err)
+			return openaiapi.Failure(ctx, "chat stream", hold, err)
 		}
 		for _, ch := range chunk.Choices {
 			if ch.Index != 0 {
@@ -141,7 +142,7 @@ func (c *Chat) Complete(ctx context.Context, req agent.Request, out func(agent.D
 	if !finished {
 		// io.EOF without a finish reason: the connection ended early.
 		if err := ctx.Err(); err != nil {
-			return failure(ctx, "chat stream", hold, err)
+			return openaiapi.Failure(ctx, "chat stream", hold, err)
 		}
 		return fmt.Errorf("openai: chat stream: %w", io.ErrUnexpectedEOF)
 	}
@@ -309,5 +310,5 @@ func (p *partialCall) call() (*agent.ToolCall, error) {
 // root calls it from the voice webhook) and checks the key, by listing the
 // models. The first request of the call then skips the handshakes.
 func (c *Chat) Warm(ctx context.Context) error {
-	return warm(ctx, c.client, c.opts.Budget)
+	return openaiapi.Warm(ctx, c.client, c.opts.Budget)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/frontdesk/frontdesk/agent/internal/openaiapi"
 	"math"
 	"net/http"
 	"strings"
@@ -98,7 +99,7 @@ func New(opts Options) (*Transcriber, error) {
 	if opts.MaxUtterance <= 0 {
 		opts.MaxUtterance = DefaultMaxUtterance
 	}
-	cfg, err := clientConfig(opts.BaseURL, opts.APIKey, opts.HTTPClient)
+	cfg, err := openaiapi.ClientConfig(opts.BaseURL, opts.APIKey, opts.HTTPClient)
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +194,7 @@ func (r *Recognizer) End() (agent.Transcript, error) {
 
 	ctx, cancel := context.WithTimeoutCause(r.ctx, r.t.opts.Budget, ErrBudget)
 	defer cancel()
-	ctx, hold := withHolder(ctx)
+	ctx, hold := openaiapi.WithHolder(ctx)
 	resp, err := r.t.client.CreateTranscription(ctx, oai.AudioRequest{
 		Model:    r.t.opts.Model,
 		FilePath: "utterance.wav",
@@ -206,7 +207,7 @@ func (r *Recognizer) End() (agent.Transcript, error) {
 		if r.check() != nil {
 			return agent.Transcript{}, fmt.Errorf("openai: transcribe: %w", ErrClosed)
 		}
-		return agent.Transcript{}, failure(ctx, "transcribe", hold, err)
+		return agent.Transcript{}, openaiapi.Failure(ctx, "transcribe", hold, err)
 	}
 	text := strings.TrimSpace(resp.Text)
 	tr := agent.Transcript{Text: text, Final: true}
@@ -278,5 +279,5 @@ func prompt(vocab agent.Vocabulary) string {
 // root calls it from the voice webhook) and checks the key, by listing the
 // models. The first request of the call then skips the handshakes.
 func (t *Transcriber) Warm(ctx context.Context) error {
-	return warm(ctx, t.client, t.opts.Budget)
+	return openaiapi.Warm(ctx, t.client, t.opts.Budget)
 }

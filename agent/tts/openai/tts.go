@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/frontdesk/frontdesk/agent/internal/openaiapi"
 	"io"
 	"net/http"
 	"strings"
@@ -84,7 +85,7 @@ func New(opts Options) (*Synth, error) {
 	if opts.Chunk <= 0 {
 		opts.Chunk = DefaultChunk
 	}
-	cfg, err := clientConfig(opts.BaseURL, opts.APIKey, opts.HTTPClient)
+	cfg, err := openaiapi.ClientConfig(opts.BaseURL, opts.APIKey, opts.HTTPClient)
 	if err != nil {
 		return nil, err
 	}
@@ -110,9 +111,9 @@ func (s *Synth) Synthesize(ctx context.Context, text string, out func(pcm []int1
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	ctx, hold := withHolder(ctx)
-	wd := newWatchdog(s.opts.Budget, cancel)
-	defer wd.disarm()
+	ctx, hold := openaiapi.WithHolder(ctx)
+	wd := openaiapi.NewWatchdog(s.opts.Budget, cancel)
+	defer wd.Disarm()
 
 	resp, err := s.client.CreateSpeech(ctx, oai.CreateSpeechRequest{
 		Model:          oai.SpeechModel(s.opts.Model),
@@ -122,18 +123,18 @@ func (s *Synth) Synthesize(ctx context.Context, text string, out func(pcm []int1
 		ResponseFormat: oai.SpeechResponseFormatPcm,
 		Speed:          s.opts.Speed,
 	})
-	wd.disarm()
+	wd.Disarm()
 	if err != nil {
-		return failure(ctx, "speech", hold, err)
+		return openaiapi.Failure(ctx, "speech", hold, err)
 	}
 	defer resp.Close()
 
 	buf := make([]byte, 2*max(1, int(s.opts.Chunk.Seconds()*float64(s.opts.Rate))))
 	have := 0 // bytes in buf, at most one left over between reads
 	for {
-		wd.arm()
+		wd.Arm()
 		n, err := resp.Read(buf[have:])
-		wd.disarm()
+		wd.Disarm()
 		have += n
 		if even := have &^ 1; even > 0 {
 			pcm := make([]int16, even/2)
@@ -141,13 +142,13 @@ func (s *Synth) Synthesize(ctx context.Context, text string, out func(pcm []int1
 				pcm[i] = int16(uint16(buf[2*i]) | uint16(buf[2*i+1])<<8)
 			}
 			if cerr := ctx.Err(); cerr != nil {
-				return failure(ctx, "speech", hold, cerr)
+				return openaiapi.Failure(ctx, "speech", hold, cerr)
 			}
 			if oerr := out(pcm); oerr != nil {
 				return oerr
 			}
 			if cerr := ctx.Err(); cerr != nil {
-				return failure(ctx, "speech", hold, cerr)
+				return openaiapi.Failure(ctx, "speech", hold, cerr)
 			}
 			copy(buf, buf[even:have])
 			have -= even
@@ -156,7 +157,7 @@ func (s *Synth) Synthesize(ctx context.Context, text string, out func(pcm []int1
 			return nil // an odd last byte is dropped
 		}
 		if err != nil {
-			return failure(ctx, "speech", hold, err)
+			return openaiapi.Failure(ctx, "speech", hold, err)
 		}
 	}
 }
@@ -165,5 +166,5 @@ func (s *Synth) Synthesize(ctx context.Context, text string, out func(pcm []int1
 // root calls it from the voice webhook) and checks the key, by listing the
 // models. The first request of the call then skips the handshakes.
 func (s *Synth) Warm(ctx context.Context) error {
-	return warm(ctx, s.client, s.opts.Budget)
+	return openaiapi.Warm(ctx, s.client, s.opts.Budget)
 }
