@@ -238,6 +238,10 @@ type Business struct {
 	// DefaultDisclosure; an explicit empty string disables it (check the
 	// law where the business operates first).
 	Disclosure string `yaml:"disclosure"`
+	// OptOutKey is the keypad key a caller presses to stop the recording
+	// for the rest of the call ("0"–"9", "*" or "#"). Default "*"; an
+	// explicit empty string disables it (callers can still say so).
+	OptOutKey string `yaml:"opt_out_key"`
 
 	loc *time.Location // loaded from TimeZone by Parse; nil for hand-built values
 }

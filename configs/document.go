@@ -14,7 +14,7 @@ import (
 // businesses list and in the API's JSON documents, in file order.
 var BusinessKeys = []string{
 	"id", "name", "numbers", "time_zone", "hours", "closures", "greeting",
-	"faqs", "services", "currency", "plan", "transfer_number", "disclosure",
+	"faqs", "services", "currency", "plan", "transfer_number", "disclosure", "opt_out_key",
 }
 
 // BusinessDoc is a business in the file's shape, for JSON: durations as
@@ -34,6 +34,7 @@ type BusinessDoc struct {
 	Plan           string              `json:"plan"`
 	TransferNumber string              `json:"transfer_number"`
 	Disclosure     string              `json:"disclosure"`
+	OptOutKey      string              `json:"opt_out_key"`
 }
 
 // ClosureDoc is a Closure in the file's shape.
@@ -66,7 +67,7 @@ func (b *Business) Doc() BusinessDoc {
 		ID: b.ID, Name: b.Name, Numbers: append([]string{}, b.Numbers...), TimeZone: b.TimeZone,
 		Hours: map[string][]string{}, Closures: []ClosureDoc{}, Greeting: b.Greeting,
 		FAQs: []FAQDoc{}, Services: []ServiceDoc{}, Currency: b.Currency, Plan: b.Plan,
-		TransferNumber: b.TransferNumber, Disclosure: b.Disclosure,
+		TransferNumber: b.TransferNumber, Disclosure: b.Disclosure, OptOutKey: b.OptOutKey,
 	}
 	for wd, ranges := range b.Hours {
 		for _, r := range ranges {

@@ -452,7 +452,7 @@ func (d *decoder) plans(n *yaml.Node, path string, c *Config) {
 }
 
 func (d *decoder) business(n *yaml.Node, path string) Business {
-	b := Business{Currency: DefaultCurrency, Disclosure: DefaultDisclosure}
+	b := Business{Currency: DefaultCurrency, Disclosure: DefaultDisclosure, OptOutKey: "*"}
 	d.mapping(n, path, map[string]field{
 		"id":              d.str(&b.ID),
 		"name":            d.str(&b.Name),
@@ -467,6 +467,7 @@ func (d *decoder) business(n *yaml.Node, path string) Business {
 		"plan":            d.str(&b.Plan),
 		"transfer_number": d.str(&b.TransferNumber),
 		"disclosure":      d.str(&b.Disclosure),
+		"opt_out_key":     d.str(&b.OptOutKey),
 	})
 	return b
 }

@@ -313,6 +313,9 @@ func (d *decoder) checkBusiness(p string, b *Business, plans map[string]Plan) {
 	case !ok:
 		d.bad(at(p, "plan"), "%q is not a plan (want one of %s)", b.Plan, strings.Join(sortedKeys(plans), ", "))
 	}
+	if k := b.OptOutKey; k != "" && (len(k) != 1 || !strings.Contains("0123456789*#", k)) {
+		d.bad(at(p, "opt_out_key"), "%q is not a keypad key (want one of 0-9, * or #)", k)
+	}
 	if b.TransferNumber != "" {
 		e164, err := normalizeNumber(b.TransferNumber)
 		if err != nil {

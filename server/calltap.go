@@ -46,10 +46,15 @@ func (t *recorderTap) sent(ulaw []byte) {
 func (c *call) tapInbound(out chan<- media.In) {
 	defer close(out)
 	for in := range c.tr.In() {
-		if in.Kind == media.InAudio {
+		switch {
+		case in.Kind == media.InAudio:
 			if err := c.data.CallerAudio(in.PCM()); err != nil {
 				c.log.Error("recording stopped: caller audio", "err", err)
 			}
+		case in.Kind == media.InDTMF && in.Digit != "" && in.Digit == c.business.OptOutKey:
+			// The opt-out key is the caller's, not the dialogue's.
+			c.stopRecording()
+			continue
 		}
 		out <- in
 	}
@@ -87,10 +92,20 @@ func (c *call) recordTurn(t agent.Turn) {
 	if err != nil {
 		c.log.Error("transcript: turn not written", "err", err)
 	}
-	if t.Speaker == "caller" && optOut(t.Text) && c.data.Recording() {
-		if err := c.data.StopRecording(context.Background(), "caller asked not to be recorded"); err != nil {
-			c.log.Error("recording: opt-out", "err", err)
-		}
-		c.log.Info("recording stopped at the caller's request")
+	if t.Speaker == "caller" && optOut(t.Text) {
+		c.stopRecording()
 	}
+}
+
+// stopRecording honours a caller's opt-out: no more audio is recorded on
+// this call, and the transcript says so.
+func (c *call) stopRecording() {
+	if !c.data.Recording() {
+		return
+	}
+	if err := c.data.StopRecording(context.Background(), "caller asked not to be recorded"); err != nil {
+		c.log.Error("recording: opt-out", "err", err)
+		return
+	}
+	c.log.Info("recording stopped at the caller's request")
 }
