@@ -172,6 +172,12 @@ func (s *Server) apiUpdateLead(w http.ResponseWriter, r *http.Request, c *caller
 }
 
 func (s *Server) apiDeleteLead(w http.ResponseWriter, r *http.Request, c *caller) error {
+	// A legal hold on the lead (or the business) blocks its deletion.
+	if h, held, err := store.HeldBy(r.Context(), s.api.store.Holds(), c.biz.biz.ID, "", r.PathValue("id")); err != nil {
+		return err
+	} else if held {
+		return holdError("the lead", h)
+	}
 	if err := s.api.store.Leads().Delete(r.Context(), c.biz.biz.ID, r.PathValue("id")); err != nil {
 		return err
 	}

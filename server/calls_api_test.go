@@ -578,3 +578,20 @@ func TestReplanThroughServer(t *testing.T) {
 			got.RecordingExpires.Sub(c.StartedAt), tm.Due.Sub(c.StartedAt))
 	}
 }
+
+// TestHeldLeadIsNotDeleted: a legal hold on a lead blocks DELETE
+// /v1/leads/{id} until it is released.
+func TestHeldLeadIsNotDeleted(t *testing.T) {
+	e, _ := newCallsAPI(t, "sqlite", "{recordings: 1h, transcripts: 1h}", "{recordings: 1h, transcripts: 1h}")
+	own := e.key("clinic", store.RoleOwner)
+	var l struct {
+		ID string `json:"id"`
+	}
+	e.must(201, "POST", "/v1/leads", own, map[string]string{"name": "Ana", "phone": "+12125550123"}).json(t, &l)
+	e.must(201, "POST", "/v1/leads/"+l.ID+"/hold", own, map[string]string{"reason": "litigation"})
+	if r := e.do("DELETE", "/v1/leads/"+l.ID, own, nil); r.status != 409 || r.errorCode() != "held" {
+		t.Errorf("DELETE of a held lead: %s, want 409 held", r)
+	}
+	e.must(200, "DELETE", "/v1/leads/"+l.ID+"/hold", own, nil)
+	e.must(204, "DELETE", "/v1/leads/"+l.ID, own, nil)
+}
