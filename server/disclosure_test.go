@@ -46,29 +46,6 @@ func recordedAgent(t *testing.T) (*servertest.Server, *turns, store.Store, strin
 	return srv, log, st, secret
 }
 
-// finishedCall waits for the one call of the example business to be
-// closed (its outcome set) and returns its record.
-func finishedCall(t *testing.T, st store.Store) store.Call {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		calls, _, err := st.Calls().List(context.Background(), exampleBiz, store.CallFilter{}, store.Page{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(calls) > 1 {
-			t.Fatalf("%d calls stored, want one", len(calls))
-		}
-		if len(calls) == 1 && calls[0].Outcome != "" {
-			return calls[0]
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("call not finished in the store: %+v", calls)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // getBody GETs url with a bearer key and wants 200.
 func getBody(t *testing.T, url, key string) []byte {
 	t.Helper()
@@ -126,7 +103,7 @@ func TestDisclosureFirst(t *testing.T) {
 		t.Errorf("greeting started at %v, want at once", ts[0].Start)
 	}
 
-	c := finishedCall(t, st)
+	c := finishedCall(t, st, "bright-smile")
 	if !c.Disclosed {
 		t.Errorf("call record: disclosed = false, want true")
 	}
@@ -153,7 +130,7 @@ func TestOptOutByVoice(t *testing.T) {
 	if _, _, ok := log.replyTo("hours"); !ok {
 		t.Errorf("the call did not go on after the opt-out")
 	}
-	c := finishedCall(t, st)
+	c := finishedCall(t, st, "bright-smile")
 	if c.RecordingStoppedAt.IsZero() {
 		t.Fatalf("call record: recording_stopped_at not set")
 	}

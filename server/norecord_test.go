@@ -3,21 +3,14 @@ package server_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"math"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/frontdesk/frontdesk/configs"
 	"github.com/frontdesk/frontdesk/media/twilio/sim"
-	"github.com/frontdesk/frontdesk/server"
 	"github.com/frontdesk/frontdesk/store"
-	"github.com/frontdesk/frontdesk/store/sqlite"
 )
 
 // TestPlanWithoutRecordingsWritesNoAudio: a business on a plan that keeps
@@ -25,14 +18,9 @@ import (
 // stored and transcribed, but nothing is ever written under
 // data_dir/recordings.
 func TestPlanWithoutRecordingsWritesNoAudio(t *testing.T) {
-	dataDir := t.TempDir()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
 	const token, number = "norecord-token", "+12125550100"
-	cfg, err := configs.Parse("norecord.yaml", []byte(fmt.Sprintf(`
+	base, dataDir, st := storeServer(t, func(base, dataDir string) string {
+		return fmt.Sprintf(`
 server: {listen: "127.0.0.1:0", public_url: %q, shutdown_timeout: 3s, data_dir: %q}
 twilio: {auth_token: %q}
 agent: {mode: echo, echo_delay: 200ms}
@@ -40,31 +28,8 @@ plans:
   private: {recordings: 0, transcripts: 30d}
 businesses:
   - {id: clinic, name: Private Clinic, numbers: [%q], time_zone: America/New_York, plan: private}
-`, base, dataDir, token, number)), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlite.Open(context.Background(), dataDir, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	srv, err := server.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), server.WithStore(st))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	defer func() {
-		cancel()
-		srv.Force()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-		http.DefaultClient.CloseIdleConnections()
-	}()
-
+`, base, dataDir, token, number)
+	})
 	tone := make([]int16, 3*8000)
 	for i := range tone {
 		tone[i] = int16(8000 * math.Sin(2*math.Pi*440*float64(i)/8000))
@@ -78,22 +43,7 @@ businesses:
 		t.Fatalf("no call took place: %+v", res)
 	}
 
-	var c store.Call
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		calls, _, err := st.Calls().List(context.Background(), "clinic", store.CallFilter{}, store.Page{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(calls) == 1 && calls[0].Outcome != "" {
-			c = calls[0]
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("call not finished in the store: %+v", calls)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	c := finishedCall(t, st, "clinic")
 	if c.RecordingID != "" || !c.RecordingExpires.IsZero() {
 		t.Errorf("call record has a recording %q (expires %v) on a plan that records nothing", c.RecordingID, c.RecordingExpires)
 	}
