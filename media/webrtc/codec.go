@@ -45,6 +45,14 @@ func CheckOffer(offer string) (Offer, error) {
 		if m == nil || m.MediaName.Media != "audio" || m.MediaName.Port.Value == 0 {
 			continue
 		}
+		// WebRTC requires ICE credentials and a DTLS fingerprint, in the
+		// section or at session level (RFC 8829). An offer cut short
+		// lacks them, and pion would answer it with no media at all.
+		for _, attr := range []string{"ice-ufrag", "ice-pwd", "fingerprint"} {
+			if _, ok := m.Attribute(attr); !ok && !sessionHas(&sd, attr) {
+				return Offer{}, fmt.Errorf("%w: the audio section has no %s", ErrBadOffer, attr)
+			}
+		}
 		o := Offer{Direction: "sendrecv"}
 		static := map[string]bool{}
 		for _, f := range m.MediaName.Formats {
@@ -107,4 +115,9 @@ func (d *OpusDecoder) Decode(dst []int16, pkt []byte) (int, error) {
 		return 0, fmt.Errorf("webrtc: opus decode: %w", err)
 	}
 	return n, nil
+}
+
+func sessionHas(sd *sdp.SessionDescription, key string) bool {
+	_, ok := sd.Attribute(key)
+	return ok
 }

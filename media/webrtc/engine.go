@@ -191,6 +191,11 @@ func (s *Session) negotiate(ctx context.Context, offer string, capab pion.RTPCod
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrBadOffer, err)
 	}
+	// pion answers some offers it cannot use with no media section at all;
+	// such a call would connect and stay silent.
+	if !strings.Contains(answer.SDP, "\nm=audio ") || strings.Contains(answer.SDP, "\nm=audio 0 ") {
+		return fmt.Errorf("%w: no audio section could be negotiated", ErrBadOffer)
+	}
 	gathered := pion.GatheringCompletePromise(s.pc)
 	if err := s.pc.SetLocalDescription(answer); err != nil {
 		return fmt.Errorf("webrtc: set local description: %w", err)

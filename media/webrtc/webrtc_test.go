@@ -324,6 +324,7 @@ func TestCheckOffer(t *testing.T) {
 		{"g722 only", sdpWith("m=audio 9 UDP/TLS/RTP/SAVPF 9\r\na=rtpmap:9 G722/8000\r\n"), webrtc.Offer{Direction: "sendrecv"}, webrtc.ErrNoCodec},
 		{"opus and pcmu", sdpWith("m=audio 9 UDP/TLS/RTP/SAVPF 111 0\r\na=rtpmap:111 opus/48000/2\r\na=rtpmap:0 PCMU/8000\r\n"), webrtc.Offer{Opus: true, PCMU: true, Direction: "sendrecv"}, nil},
 		{"static pcmu, whip", sdpWith("m=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=sendonly\r\n"), webrtc.Offer{PCMU: true, Direction: "sendonly"}, nil},
+		{"no ice credentials", "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\n", webrtc.Offer{}, webrtc.ErrBadOffer},
 		{"rtpmap of an unlisted type", sdpWith("m=audio 9 UDP/TLS/RTP/SAVPF 9\r\na=rtpmap:111 opus/48000/2\r\n"), webrtc.Offer{Direction: "sendrecv"}, webrtc.ErrNoCodec},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -336,7 +337,9 @@ func TestCheckOffer(t *testing.T) {
 }
 
 func sdpWith(media string) string {
-	return "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n" + media
+	return "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n" +
+		"a=ice-ufrag:abcd\r\na=ice-pwd:0123456789abcdefghijkl\r\n" +
+		"a=fingerprint:sha-256 06:86:38:C5:4F:D6:A9:FC:35:5A:33:92:71:E6:86:73:61:8C:A4:5B:90:3C:16:12:B5:C7:D7:44:FC:85:8D:AF\r\n" + media
 }
 
 // FuzzCheckOffer: no offer makes the checker panic, and an offer it accepts
