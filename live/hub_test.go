@@ -350,16 +350,18 @@ func TestRemoteListen(t *testing.T) {
 			defer l.Close()
 			var f Frame
 			for {
+				// Audio first: the two queues are separate, and the end
+				// event must not overtake the last frames.
+				for l.NextAudio(&f) {
+					b, _ := (&Message{Kind: KindAudio, Rate: f.Rate, Caller: f.Caller, Agent: f.Agent}).MarshalBinary()
+					ch <- b
+				}
 				for {
 					raw, ok := l.NextEvent()
 					if !ok {
 						break
 					}
 					b, _ := (&Message{Kind: KindEvent, Event: raw}).MarshalBinary()
-					ch <- b
-				}
-				for l.NextAudio(&f) {
-					b, _ := (&Message{Kind: KindAudio, Rate: f.Rate, Caller: f.Caller, Agent: f.Agent}).MarshalBinary()
 					ch <- b
 				}
 				if l.Done() {
