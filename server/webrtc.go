@@ -67,6 +67,9 @@ func (s *Server) webrtcRoutes(mux *http.ServeMux) {
 	phone := web.Phone()
 	mux.Handle("GET /phone", phone)
 	mux.Handle("GET /phone/", phone)
+	dash := web.Dashboard()
+	mux.Handle("GET /dashboard", dash)
+	mux.Handle("GET /dashboard/", dash)
 }
 
 type offerRequest struct {

@@ -170,3 +170,11 @@ func openPhone(ctx context.Context, t testing.TB, wav, url string) *chromium.Pag
 	page.Debug = `JSON.stringify({frontdesk: window.frontdesk, status: document.getElementById("status") && document.getElementById("status").textContent})`
 	return page
 }
+
+// tail is the last n bytes of s, for long bodies in failure messages.
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "…" + s[len(s)-n:]
+	}
+	return s
+}
