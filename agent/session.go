@@ -171,6 +171,7 @@ type Session struct {
 	early map[string]bool
 
 	markSeq atomic.Int64 // names marks; used by reply goroutines
+	whisper whispers     // supervisors' instructions (whisper.go)
 }
 
 type utterance struct {
@@ -675,7 +676,7 @@ func (s *Session) converse(ctx context.Context, msgs []Message, emit func(replyE
 		var text strings.Builder
 		var calls []ToolCall
 		sp := &speaker{s: s, emit: emit}
-		err := s.cfg.LLM.Complete(ctx, Request{Messages: append(msgs, added...), Tools: tools}, func(d Delta) error {
+		err := s.cfg.LLM.Complete(ctx, Request{Messages: s.whisper.with(append(msgs, added...)), Tools: tools}, func(d Delta) error {
 			if first {
 				first = false
 				emit(replyEvent{firstTok: true})

@@ -19,6 +19,7 @@ import (
 	ttsopenai "github.com/frontdesk/frontdesk/agent/tts/openai"
 	"github.com/frontdesk/frontdesk/agent/vad"
 	"github.com/frontdesk/frontdesk/configs"
+	"github.com/frontdesk/frontdesk/live"
 	"github.com/frontdesk/frontdesk/scheduling"
 )
 
@@ -280,6 +281,8 @@ func (c *call) receptionist(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	c.session.Store(sess)
+	defer c.session.Store(nil)
 	if biz.Disclosure != "" {
 		if err := c.data.Disclosed(ctx); err != nil {
 			c.log.Error("call data: disclosure", "err", err)
@@ -293,6 +296,7 @@ func (c *call) agentHooks() agent.Hooks {
 	return agent.Hooks{
 		Turn: func(t agent.Turn) {
 			c.recordTurn(t)
+			c.live.turn(t)
 			if f := c.srv.agent.onTurn; f != nil {
 				f(c.id, t)
 			}
@@ -302,9 +306,19 @@ func (c *call) agentHooks() agent.Hooks {
 				m.observeLatency(l)
 			}
 		},
-		BargeIn: func(time.Duration) { m.bargeIns.Inc() },
+		BargeIn: func(time.Duration) {
+			m.bargeIns.Inc()
+			c.live.event(live.Event{Type: live.EventBargeIn})
+		},
 		ToolCall: func(call agent.ToolCall, res agent.ToolResult) {
 			c.log.Info("tool call", "tool", call.Name)
+			c.live.toolCall(call, res)
+		},
+		Partial: func(text string) {
+			c.live.event(live.Event{Type: live.EventPartial, Speaker: "caller", Text: text})
+		},
+		Transfer: func(number string) {
+			c.live.agentTransfer(number)
 		},
 	}
 }

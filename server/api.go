@@ -103,7 +103,7 @@ func routeTable() []apiRoute {
 		{"DELETE", "/v1/leads/{id}", accessBusiness, sup, (*Server).apiDeleteLead},
 		{"GET", "/v1/leads/{id}/export", accessBusiness, ro, (*Server).apiExportLead},
 	}
-	return append(routes, callRoutes()...)
+	return append(append(routes, callRoutes()...), liveRoutes()...)
 }
 
 // apiRoutes completes the API state from the options and registers the

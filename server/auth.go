@@ -70,6 +70,9 @@ func (s *Server) credential(r *http.Request) (*caller, error) {
 	auth := r.Header.Get("Authorization")
 	scheme, secret, ok := strings.Cut(auth, " ")
 	if auth == "" {
+		if c, ok, err := s.liveTokenCredential(r); ok { // browsers' WebSockets (live_auth.go)
+			return c, err
+		}
 		return nil, errorf(http.StatusUnauthorized, "unauthorized", "missing API key: send Authorization: Bearer <key>", nil)
 	}
 	secret = strings.TrimSpace(secret)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -57,6 +58,10 @@ type call struct {
 	log       *slog.Logger
 	srv       *Server
 	data      *callData // recording, transcript, call record; nil-safe
+	live      *liveCall // the call's side of the supervisors' hub (live.go)
+
+	// the agent session, once it runs, for supervisors' whispers
+	session atomic.Pointer[agent.Session]
 
 	// owned by Run: the inbound events the agent reads (the transport's,
 	// through the recording tap when there is one)
@@ -102,6 +107,8 @@ func (s *Server) newCall(biz *configs.Business, kind, sid, from string, tr trans
 		c.log.Error("call data: not recorded", "err", err)
 	}
 	c.data = d
+	c.live = s.openLive(c, from, rate)
+	d.setLive(c.live)
 	return c
 }
 
@@ -143,6 +150,7 @@ func (s *Server) endCall(c *call, cut, err error) {
 	delete(s.live, c.id)
 	s.mu.Unlock()
 	s.metrics.activeCalls.Dec()
+	c.live.close(outcome)
 	s.metrics.calls.WithLabelValues(c.transport, outcome).Inc()
 	s.metrics.framesDrop.Add(float64(st.FramesDropped))
 	storeOutcome := store.Outcome(outcome)
@@ -167,7 +175,7 @@ func (c *call) converse(ctx context.Context) error {
 		err := c.receptionist(ctx)
 		if errors.Is(err, agent.ErrEndCall) {
 			// The agent said goodbye (and it was heard): hang up.
-			hangUp(c.tr)
+			c.endByAgent() // hangs up, or transfers a call the agent announced it would
 			for range c.in {
 			}
 			return nil

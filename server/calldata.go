@@ -51,6 +51,7 @@ type callData struct {
 	rec       *recording.Recorder // nil: not recorded
 	tr        *transcript.Log     // nil: no transcript
 	recording atomic.Bool         // rec is taking audio: not stopped, closed or failed
+	live      *liveCall           // set once by setLive before audio flows; the hub gets the recording's alignment
 
 	mu        sync.Mutex
 	stoppedAt time.Time // guarded by mu: when the caller opted out
@@ -201,23 +202,27 @@ func (d *callData) audio(write func(*recording.Recorder) error) error {
 // CallerAudio records the caller's next samples (at the call's rate);
 // the caller's stream is the recording's clock.
 func (d *callData) CallerAudio(pcm []int16) error {
+	d.liveTap().callerAudio(pcm)
 	return d.audio(func(r *recording.Recorder) error { return r.WriteCaller(pcm) })
 }
 
 // CallerSilence advances the recording over n samples the caller's
 // transport did not deliver (DTX, lost packets).
 func (d *callData) CallerSilence(n int) error {
+	d.liveTap().callerSilence(n)
 	return d.audio(func(r *recording.Recorder) error { return r.SkipCaller(n) })
 }
 
 // AgentAudio records agent audio played now (right after the agent's
 // previous audio, or at the caller's current position).
 func (d *callData) AgentAudio(pcm []int16) error {
+	d.liveTap().agentAudio(pcm)
 	return d.audio(func(r *recording.Recorder) error { return r.WriteAgent(pcm) })
 }
 
 // AgentAudioAt records agent audio played at sample position pos.
 func (d *callData) AgentAudioAt(pos int64, pcm []int16) error {
+	d.liveTap().agentAudioAt(pos, pcm)
 	return d.audio(func(r *recording.Recorder) error { return r.WriteAgentAt(pos, pcm) })
 }
 

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/frontdesk/frontdesk/agent"
+	"github.com/frontdesk/frontdesk/live"
 	"github.com/frontdesk/frontdesk/media"
 	"github.com/frontdesk/frontdesk/transcript"
 )
@@ -46,6 +47,9 @@ func (t *recorderTap) sent(ulaw []byte) {
 func (c *call) tapInbound(out chan<- media.In) {
 	defer close(out)
 	for in := range c.tr.In() {
+		if in.Kind == media.InDTMF {
+			c.live.event(live.Event{Type: live.EventDTMF, Digits: in.Digit})
+		}
 		switch {
 		case in.Kind == media.InAudio:
 			if err := c.data.CallerAudio(in.PCM()); err != nil {

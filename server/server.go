@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/frontdesk/frontdesk/configs"
+	"github.com/frontdesk/frontdesk/live"
 	"github.com/frontdesk/frontdesk/media/twilio"
 )
 
@@ -22,15 +23,18 @@ import (
 // until its context ends, then drains. Safe for concurrent use.
 type Server struct {
 	// immutable after New
-	cfg       *configs.Config
-	log       *slog.Logger
-	public    *url.URL
-	validator *twilio.Validator
-	tokens    *streamTokens
-	metrics   *metrics
-	handler   http.Handler
-	now       func() time.Time
-	rtc       *rtcServer // WebRTC signaling (webrtc.go)
+	cfg        *configs.Config
+	log        *slog.Logger
+	public     *url.URL
+	validator  *twilio.Validator
+	tokens     *streamTokens
+	metrics    *metrics
+	handler    http.Handler
+	now        func() time.Time
+	rtc        *rtcServer // WebRTC signaling (webrtc.go)
+	hub        *live.Hub  // supervisors' live hub (live*.go)
+	liveTokens *liveTokens
+	callsAPI   twilioREST // Twilio's Calls API for transfers (actions.go)
 
 	// callsCtx is the parent of every call; Force cancels it.
 	callsCtx context.Context
@@ -81,6 +85,7 @@ func New(cfg *configs.Config, log *slog.Logger, opts ...Option) (*Server, error)
 	if err := s.setupCallData(); err != nil {
 		return nil, err
 	}
+	s.setupLive()
 	s.handler = s.routes()
 	return s, nil
 }
@@ -143,6 +148,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	} else if len(ids) > 0 {
 		s.log.Warn("recovered call data of interrupted calls", "calls", ids)
 	}
+	defer s.runHub()()
 	retCtx, stopRetention := context.WithCancel(context.Background())
 	retDone := make(chan error, 1)
 	go func() { retDone <- s.runRetention(retCtx) }()
