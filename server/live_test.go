@@ -30,7 +30,7 @@ import (
 )
 
 const (
-	liveToken   = "live-test-token"
+	liveToken   = "0123456789abcdef0123456789abcdef"
 	liveNumber  = "+12125550100"
 	salonNumber = "+12125550111"
 	liveAccount = "AC0123456789abcdef0123456789abcdef"
