@@ -201,6 +201,13 @@ func TestWhisperReachesLLM(t *testing.T) {
 	wait := startCall(t, e, sim.Options{Turns: speak(t, "what are your opening hours")})
 	id, w := watchCall(t, e, sup)
 	defer w.Close()
+	l, _, err := e.dial(t, "/v1/calls/"+id+"/listen", sup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	listened := make(chan []liveMsg, 1)
+	go func() { msgs, _ := readAll(t, l, nil); listened <- msgs }()
 	const text = "offer the ten percent new patient discount"
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		code, b := e.post(t, "/v1/calls/"+id+"/whisper", sup, map[string]string{"text": text})
@@ -212,6 +219,7 @@ func TestWhisperReachesLLM(t *testing.T) {
 		}
 	}
 	wait()
+	checkAgentEvents(t, <-listened, text)
 	mu.Lock()
 	defer mu.Unlock()
 	if len(bodies) == 0 {
@@ -256,5 +264,57 @@ func TestAgentTransfer(t *testing.T) {
 	}
 	if tw := fake.twiml[0]; !strings.Contains(tw, "<Dial>+12125550199</Dial>") || strings.Contains(tw, "<Say>") {
 		t.Errorf("TwiML %s, want a <Dial> of the transfer number (the agent already said it)", tw)
+	}
+}
+
+// checkAgentEvents checks a receptionist call's live events: in sequence,
+// the greeting's final, the whisper, the caller's partials then final, the
+// agent's states in a sensible order, and the end.
+func checkAgentEvents(t *testing.T, msgs []liveMsg, whisper string) {
+	t.Helper()
+	var seq float64
+	var got []string
+	for _, m := range msgs {
+		if m.binary != nil || m.typ() == "hello" {
+			continue
+		}
+		if s := m.event["seq"].(float64); s != seq+1 {
+			t.Errorf("event seq %v after %v: %v", s, seq, m.event)
+		} else {
+			seq = s
+		}
+		switch m.typ() {
+		case "transcript.partial":
+			if n := len(got); n == 0 || got[n-1] != "partial" {
+				got = append(got, "partial")
+			}
+		case "transcript.final":
+			got = append(got, fmt.Sprintf("final %v interrupted=%v", m.event["speaker"], m.event["interrupted"]))
+			if m.event["speaker"] == "caller" && !strings.Contains(fmt.Sprint(m.event["text"]), "hours") {
+				t.Errorf("caller's final %q, want the hours question", m.event["text"])
+			}
+		case "agent.state":
+			got = append(got, fmt.Sprint(m.event["state"]))
+		case "whisper":
+			if m.event["text"] != whisper {
+				t.Errorf("whisper event %v", m.event)
+			}
+			got = append(got, "whisper")
+		default:
+			got = append(got, m.typ())
+		}
+	}
+	// The whisper lands while the greeting plays; the reply follows the
+	// caller's final.
+	s := strings.Join(got, ", ")
+	for _, want := range []string{
+		"speaking, ", "final agent interrupted=false, listening, ", "partial, final caller interrupted=<nil>, thinking, speaking, ",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("events %s: want %q in them", s, want)
+		}
+	}
+	if !strings.HasSuffix(s, "call.ended") || !strings.Contains(s, "whisper") {
+		t.Errorf("events %s: want a whisper, and the end last", s)
 	}
 }
