@@ -54,3 +54,28 @@ func BenchmarkFanout(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkFanoutStalled is the same with listeners that never read: every
+// frame takes the drop-oldest path, and no reader contends for the queues.
+func BenchmarkFanoutStalled(b *testing.B) {
+	for _, n := range []int{1, 10, 100} {
+		b.Run(fmt.Sprintf("listeners=%d", n), func(b *testing.B) {
+			h := NewHub(Options{})
+			tp := h.Open(Info{ID: "call_1", Business: "clinic", Rate: 16000})
+			defer tp.Close("completed")
+			for range n {
+				if _, err := h.Listen(b.Context(), "call_1", "clinic", ListenOptions{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			caller, agent := frame(320, 1), frame(320, 2)
+			b.ReportAllocs()
+			for b.Loop() {
+				tp.Audio(caller, agent)
+			}
+			ns := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+			b.ReportMetric(ns, "ns/frame")
+			b.ReportMetric(ns/float64(n), "ns/listener-frame")
+		})
+	}
+}
