@@ -83,6 +83,10 @@ type Config struct {
 
 	// Silence that ends a caller turn; default 400 ms.
 	Silence time.Duration
+	// Speculate is the silence after which the recogniser's final is
+	// taken and the reply prepared, withheld until Silence (speculate.go);
+	// default Silence/2, negative: never.
+	Speculate time.Duration
 	// MaxTurn caps a caller turn; default 15 s.
 	MaxTurn time.Duration
 	// BargeIn is how much caller speech interrupts the agent; default 300 ms.
@@ -115,6 +119,9 @@ func (c *Config) defaults() {
 	def(&c.BargeIn, 300*time.Millisecond)
 	def(&c.Idle, 8*time.Second)
 	def(&c.TurnTimeout, 15*time.Second)
+	if c.Speculate == 0 {
+		c.Speculate = c.Silence / 2
+	}
 	if c.MinConfidence == 0 {
 		c.MinConfidence = 0.3
 	}
@@ -145,9 +152,10 @@ var ErrEndCall = errors.New("agent: call ended by the agent")
 // a test can run it faster than real time. Run owns all of its state; it is
 // not safe to call Run twice.
 type Session struct {
-	cfg Config
-	out Transport
-	log *slog.Logger
+	cfg  Config
+	out  Transport // the gate in front of the transport
+	gate *gate
+	log  *slog.Logger
 
 	// owned by Run
 	rec       Recognizer
@@ -162,7 +170,8 @@ type Session struct {
 	idleCount int
 	digits    strings.Builder
 	digitAt   time.Duration
-	reply     *reply // the agent turn in progress, if any
+	reply     *reply  // the agent turn in progress, if any
+	uttBuf    []int16 // reused for utterance.audio
 	replySeq  int
 	ending    bool
 	events    chan replyEvent
@@ -181,6 +190,10 @@ type utterance struct {
 	partial  string
 	barged   bool
 	duration time.Duration
+	hint     Hint
+	audio    []int16 // 16 kHz, all the recognizer was given: decoded again on resume
+	spec     *spec   // finalised early, waiting for the endpoint
+	specs    int
 }
 
 // NewSession returns a Session that speaks through out.
@@ -192,7 +205,8 @@ func NewSession(cfg Config, out Transport) (*Session, error) {
 	if cfg.OutputRate <= 0 {
 		return nil, errors.New("agent: session needs the transport's output rate")
 	}
-	return &Session{cfg: cfg, out: out, log: cfg.Logger, events: make(chan replyEvent, 64), early: map[string]bool{}}, nil
+	g := newGate(out)
+	return &Session{cfg: cfg, out: g, gate: g, log: cfg.Logger, events: make(chan replyEvent, 64), early: map[string]bool{}}, nil
 }
 
 const prerollFrames = 10 // 200 ms of audio before speech was detected
@@ -242,7 +256,7 @@ func (s *Session) Run(ctx context.Context, in <-chan media.In) (err error) {
 
 // audible reports whether the caller may be hearing the agent now.
 func (s *Session) audible() bool {
-	return s.reply != nil && (!s.reply.done || len(s.reply.pending) > 0)
+	return s.reply != nil && !s.reply.held && (!s.reply.done || len(s.reply.pending) > 0)
 }
 
 func (s *Session) handleAudio(ctx context.Context, rate int, pcm []int16) error {
@@ -287,6 +301,19 @@ func (s *Session) handleAudio(ctx context.Context, rate int, pcm []int16) error 
 	} else {
 		u.silence += media.FrameDuration
 	}
+	u.audio = append(u.audio, frame...)
+	if u.spec != nil {
+		if u.silence == 0 { // the caller goes on: what was finalised was not the end
+			if err := s.resume(); err != nil {
+				return err
+			}
+			return nil
+		}
+		if u.silence >= s.cfg.Silence || u.duration >= s.cfg.MaxTurn {
+			return s.endUtterance(ctx)
+		}
+		return nil
+	}
 	t, err := s.rec.Write(frame)
 	if err != nil {
 		return fmt.Errorf("agent: recognize: %w", err)
@@ -305,6 +332,9 @@ func (s *Session) handleAudio(ctx context.Context, rate int, pcm []int16) error 
 	}
 	if u.silence >= s.cfg.Silence || u.duration >= s.cfg.MaxTurn {
 		return s.endUtterance(ctx)
+	}
+	if s.cfg.Speculate > 0 && u.silence >= s.cfg.Speculate && u.specs < maxSpecs && !s.audible() {
+		return s.speculate(ctx)
 	}
 	return nil
 }
@@ -327,11 +357,12 @@ func (s *Session) beginUtterance() error {
 		return fmt.Errorf("agent: recognize: %w", err)
 	}
 	start := s.now - time.Duration(len(s.preroll))*media.FrameDuration
-	s.utt = &utterance{start: max(start, 0), voiced: 3 * media.FrameDuration}
+	s.utt = &utterance{start: max(start, 0), voiced: 3 * media.FrameDuration, hint: hint, audio: s.uttBuf[:0]}
 	for _, f := range s.preroll {
 		if _, err := s.rec.Write(f); err != nil {
 			return fmt.Errorf("agent: recognize: %w", err)
 		}
+		s.utt.audio = append(s.utt.audio, f...)
 	}
 	s.preroll = s.preroll[:0]
 	s.speechRun = 0
@@ -341,13 +372,34 @@ func (s *Session) beginUtterance() error {
 func (s *Session) endUtterance(ctx context.Context) error {
 	u := s.utt
 	s.utt = nil
+	s.uttBuf = u.audio[:0]
 	// The caller stopped speaking u.silence ago: input arrives in real time.
 	t0 := s.cfg.Now().Add(-u.silence)
-	t, err := s.rec.End()
-	if err != nil {
-		return fmt.Errorf("agent: recognize: %w", err)
+	var t Transcript
+	var ready time.Time
+	if sp := u.spec; sp != nil {
+		t, t0, ready = sp.t, sp.t0, sp.ready
+		if ok, end := s.commit(ctx, sp, Turn{Speaker: "caller", Text: cleanText(t), Start: u.start, End: s.now - u.silence, Confidence: t.Confidence}); ok {
+			s.lastHeard = s.now
+			s.idleCount = 0
+			if end {
+				return ErrEndCall
+			}
+			return nil
+		}
+		if sp.reply != nil && s.reply == sp.reply {
+			s.stopReply()
+			s.reply = nil
+		}
+		s.gate.drop()
+	} else {
+		var err error
+		if t, err = s.rec.End(); err != nil {
+			return fmt.Errorf("agent: recognize: %w", err)
+		}
+		ready = s.cfg.Now()
 	}
-	text := strings.TrimSpace(t.Text)
+	text := cleanText(t)
 	s.lastHeard = s.now
 	s.idleCount = 0
 	if s.audible() && !u.barged {
@@ -357,7 +409,7 @@ func (s *Session) endUtterance(ctx context.Context) error {
 		s.interrupt()
 	}
 	callerEnd := s.now - u.silence
-	if text == "" || t.Confidence < s.cfg.MinConfidence {
+	if !s.accept(t) {
 		s.log.Debug("agent: rejected transcript", "text", text, "confidence", t.Confidence)
 		s.emitTurn(Turn{Speaker: "caller", Text: text, Start: u.start, End: callerEnd, Confidence: t.Confidence})
 		s.say(ctx, s.cfg.Reprompt, Action{})
@@ -365,10 +417,17 @@ func (s *Session) endUtterance(ctx context.Context) error {
 	}
 	s.emitTurn(Turn{Speaker: "caller", Text: text, Start: u.start, End: callerEnd, Confidence: t.Confidence})
 	s.msgs = append(s.msgs, Message{Role: RoleUser, Content: text})
-	lat := &Latency{STTFinal: s.cfg.Now().Sub(t0)}
+	lat := &Latency{STTFinal: ready.Sub(t0)}
 	s.startReply(ctx, t0, lat)
 	return nil
 }
+
+// accept reports whether a final transcript is good enough to act on.
+func (s *Session) accept(t Transcript) bool {
+	return cleanText(t) != "" && t.Confidence >= s.cfg.MinConfidence
+}
+
+func cleanText(t Transcript) string { return strings.TrimSpace(t.Text) }
 
 func (s *Session) checkIdle(ctx context.Context) {
 	if s.audible() || s.reply != nil && !s.reply.done || s.ending {
@@ -456,6 +515,9 @@ type reply struct {
 	lat       *Latency
 	t0        time.Time // end of the caller's speech
 	cleared   bool
+	held      bool        // speculative: withheld until the caller's turn is committed
+	doneEv    *replyEvent // its done event, applied at commit
+	released  time.Time   // when a withheld reply was committed
 }
 
 type replyEvent struct {
@@ -477,14 +539,19 @@ func (s *Session) say(ctx context.Context, text string, act Action) {
 	s.stopReply()
 	s.msgs = append(s.msgs, Message{Role: RoleAssistant, Content: text})
 	s.launch(ctx, func(ctx context.Context, emit func(replyEvent)) ([]Message, Action, error) {
-		err := s.speakSentences(ctx, splitSentences(text), emit)
+		sp := &speaker{s: s, emit: emit}
+		err := sp.speak(ctx, splitSentences(text))
 		return nil, act, err
 	}, s.cfg.Now(), nil)
 }
 
 func (s *Session) startReply(ctx context.Context, t0 time.Time, lat *Latency) {
+	s.launchReply(ctx, append([]Message(nil), s.msgs...), t0, lat)
+}
+
+// launchReply starts the dialogue's reply to msgs.
+func (s *Session) launchReply(ctx context.Context, msgs []Message, t0 time.Time, lat *Latency) {
 	s.stopReply()
-	msgs := append([]Message(nil), s.msgs...)
 	s.launch(ctx, func(ctx context.Context, emit func(replyEvent)) ([]Message, Action, error) {
 		return s.converse(ctx, msgs, emit)
 	}, t0, lat)
@@ -525,6 +592,9 @@ func (s *Session) stopReply() {
 	for {
 		select {
 		case <-r.finished:
+			if r.held {
+				s.gate.drop() // its withheld audio is never heard
+			}
 			// Drain what it sent so a stale event is never mistaken for news.
 			for {
 				select {
@@ -590,7 +660,9 @@ func (s *Session) handleEvent(ctx context.Context, ev replyEvent) bool {
 	case ev.sentence != "":
 		if r.lat != nil && r.lat.FirstAudio == 0 {
 			r.lat.FirstAudio = ev.audioAt.Sub(r.t0)
-			r.lat.FirstFrame = ev.audioAt.Sub(r.t0)
+			if !r.held {
+				r.lat.FirstFrame = later(ev.audioAt, r.released).Sub(r.t0)
+			}
 		}
 		r.sentences = append(r.sentences, ev.sentence)
 		if s.early[ev.mark] {
@@ -599,6 +671,8 @@ func (s *Session) handleEvent(ctx context.Context, ev replyEvent) bool {
 			return s.finishIfDone()
 		}
 		r.pending = append(r.pending, ev.mark)
+	case ev.done && r.held:
+		r.doneEv = &ev // what the turn added counts once the caller's turn does
 	case ev.done:
 		r.done = true
 		r.action = ev.action
@@ -698,6 +772,10 @@ func (s *Session) converse(ctx context.Context, msgs []Message, emit func(replyE
 		if len(calls) == 0 {
 			return added, act, nil
 		}
+		// A withheld reply acts only once the caller's turn is committed.
+		if err := s.gate.wait(ctx); err != nil {
+			return added, act, err
+		}
 		for _, c := range calls {
 			res, err := s.cfg.Tools.Execute(ctx, c)
 			if err != nil {
@@ -719,9 +797,10 @@ func (s *Session) converse(ctx context.Context, msgs []Message, emit func(replyE
 // speaker turns streamed text into sentences and speaks each as soon as it
 // is complete.
 type speaker struct {
-	s    *Session
-	emit func(replyEvent)
-	buf  strings.Builder
+	s       *Session
+	emit    func(replyEvent)
+	buf     strings.Builder
+	started bool // the first sentence was spoken
 }
 
 func (sp *speaker) feed(ctx context.Context, text string) error {
@@ -732,7 +811,7 @@ func (sp *speaker) feed(ctx context.Context, text string) error {
 	}
 	sp.buf.Reset()
 	sp.buf.WriteString(rest)
-	return sp.s.speakSentences(ctx, done, sp.emit)
+	return sp.speak(ctx, done)
 }
 
 func (sp *speaker) flush(ctx context.Context) error {
@@ -741,26 +820,46 @@ func (sp *speaker) flush(ctx context.Context) error {
 	if rest == "" {
 		return nil
 	}
-	return sp.s.speakSentences(ctx, []string{rest}, sp.emit)
+	return sp.speak(ctx, []string{rest})
 }
 
-// speakSentences synthesises each sentence, plays it and marks its end.
-func (s *Session) speakSentences(ctx context.Context, sentences []string, emit func(replyEvent)) error {
+// speak synthesises each sentence, plays it and marks its end. The
+// silence before the first sentence's first word is trimmed: it would only
+// add to the reply's latency.
+func (sp *speaker) speak(ctx context.Context, sentences []string) error {
+	s, emit := sp.s, sp.emit
 	for _, sentence := range sentences {
 		rs, err := media.NewResampler(s.cfg.TTS.Rate(), s.cfg.OutputRate)
 		if err != nil {
 			return fmt.Errorf("agent: speak: %w", err)
 		}
+		var lead *leadTrimmer
+		if !sp.started {
+			sp.started = true
+			lead = newLeadTrimmer(s.cfg.TTS.Rate())
+		}
 		var out []int16
 		first := time.Time{}
-		err = s.cfg.TTS.Synthesize(ctx, sentence, func(pcm []int16) error {
+		play := func(pcm []int16) {
+			if len(pcm) == 0 {
+				return
+			}
 			out = rs.Process(out[:0], pcm)
 			if first.IsZero() {
 				first = s.cfg.Now()
 			}
 			s.out.Play(out)
+		}
+		err = s.cfg.TTS.Synthesize(ctx, sentence, func(pcm []int16) error {
+			if lead != nil {
+				pcm = lead.trim(pcm)
+			}
+			play(pcm)
 			return ctx.Err()
 		})
+		if err == nil && lead != nil {
+			play(lead.flush())
+		}
 		if err != nil {
 			return fmt.Errorf("agent: speak: %w", err)
 		}
@@ -797,4 +896,11 @@ func splitSentences(text string) []string {
 		done = append(done, rest)
 	}
 	return done
+}
+
+func later(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return b
+	}
+	return a
 }
