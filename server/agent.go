@@ -21,6 +21,7 @@ import (
 	"github.com/frontdesk/frontdesk/configs"
 	"github.com/frontdesk/frontdesk/live"
 	"github.com/frontdesk/frontdesk/scheduling"
+	"github.com/frontdesk/frontdesk/transcript"
 )
 
 // agentState is what the voice agent shares across calls.
@@ -28,7 +29,8 @@ type agentState struct {
 	speech   speech
 	backends backends
 	onTurn   func(callID string, t agent.Turn) // immutable after New
-	// background tracks pre-warm goroutines.
+	// background tracks pre-warm goroutines and the SMS confirmations of
+	// phone bookings.
 	background sync.WaitGroup
 }
 
@@ -214,7 +216,11 @@ func (b *backends) get(s *Server, biz *configs.Business) (tools.Backend, error) 
 	var be tools.Backend
 	var err error
 	if s.api.store != nil {
-		be, err = newStoreBackend(s.api.store, biz, s.now)
+		var sb *storeBackend
+		if sb, err = newStoreBackend(s.api.store, biz, s.now); err == nil {
+			sb.booked = func(a scheduling.Appointment, moved bool) { s.confirmLater(biz, a, moved) }
+			be = sb
+		}
 	} else {
 		// No store (echo-free dev runs, tests): bookings live in memory.
 		be, err = tools.NewMemory(biz, s.now)
@@ -320,6 +326,20 @@ func (c *call) agentHooks() agent.Hooks {
 		Transfer: func(number string) {
 			c.live.agentTransfer(number)
 		},
+	}
+}
+
+// turnLatency is an agent turn's latency figures as the transcript keeps
+// them, in ms; nil for turns without.
+func turnLatency(t agent.Turn) *transcript.Latency {
+	l := t.Latency
+	if l == nil || t.Speaker != "agent" {
+		return nil
+	}
+	ms := func(d time.Duration) int64 { return max(d.Milliseconds(), 0) }
+	return &transcript.Latency{
+		STTFinalMS: ms(l.STTFinal), FirstTokenMS: ms(l.FirstToken), FirstAudioMS: ms(l.FirstAudio),
+		FirstFrameMS: ms(l.FirstFrame), FirstMarkMS: ms(l.FirstMark),
 	}
 }
 

@@ -19,6 +19,9 @@ type storeBackend struct {
 	biz *configs.Business
 	cal *scheduling.Calendar
 	now func() time.Time
+	// booked, if set, is told of every appointment booked or moved; it
+	// must return at once (the caller is on the line).
+	booked func(a scheduling.Appointment, moved bool)
 }
 
 var _ tools.Backend = (*storeBackend)(nil)
@@ -54,7 +57,11 @@ func (b *storeBackend) Availability(ctx context.Context, service string, from, t
 
 func (b *storeBackend) Book(ctx context.Context, req tools.BookRequest) (scheduling.Appointment, error) {
 	if req.Reschedule != "" {
-		return b.st.Appointments().Reschedule(ctx, b.biz.ID, b.cal, req.Reschedule, req.Start)
+		a, err := b.st.Appointments().Reschedule(ctx, b.biz.ID, b.cal, req.Reschedule, req.Start)
+		if err == nil && b.booked != nil {
+			b.booked(a, true)
+		}
+		return a, err
 	}
 	svc, err := b.service(req.Service)
 	if err != nil {
@@ -69,6 +76,9 @@ func (b *storeBackend) Book(ctx context.Context, req tools.BookRequest) (schedul
 	// The caller becomes (or stays) a lead, linked to the booking.
 	if l, _, err := b.st.Leads().Upsert(ctx, b.biz.ID, scheduling.Lead{Name: req.Name, Phone: req.Phone, Source: scheduling.SourceCall}); err == nil {
 		_, _ = b.st.Leads().LinkAppointment(ctx, b.biz.ID, l.ID, a.ID)
+	}
+	if b.booked != nil {
+		b.booked(a, false)
 	}
 	return a, nil
 }

@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -123,7 +125,7 @@ func exampleCall(srv *servertest.Server) sim.Options {
 
 func TestAgentAnswersHours(t *testing.T) {
 	leaktest.Check(t)
-	srv, log := startAgent(t)
+	srv, log, st, key := recordedAgent(t)
 	o := exampleCall(srv)
 	o.Turns = speak(t, "what are your opening hours")
 	res, err := sim.Call(context.Background(), o)
@@ -152,6 +154,39 @@ func TestAgentAnswersHours(t *testing.T) {
 	}
 	if len(res.MarksEchoed) == 0 || len(res.MarksEchoed) != len(res.Marks) {
 		t.Errorf("marks sent %d, echoed %d", len(res.Marks), len(res.MarksEchoed))
+	}
+	// The reply's latency figures are stored with its turn, in ms.
+	var tr struct {
+		Turns []struct {
+			Speaker string                 `json:"speaker"`
+			Text    string                 `json:"text"`
+			Latency map[string]json.Number `json:"latency"`
+		} `json:"turns"`
+	}
+	if reply.Latency == nil {
+		t.Fatal("the reply has no latency figures")
+	}
+	c := finishedCall(t, st, exampleBiz)
+	if err := json.Unmarshal(getBody(t, srv.URL+"/v1/calls/"+c.ID+"/transcript", key), &tr); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, turn := range tr.Turns {
+		if turn.Speaker != "agent" || !strings.Contains(turn.Text, "Saturday") {
+			continue
+		}
+		found = true
+		l := reply.Latency
+		want := map[string]time.Duration{"stt_final_ms": l.STTFinal, "first_token_ms": l.FirstToken,
+			"first_audio_ms": l.FirstAudio, "first_frame_ms": l.FirstFrame, "first_mark_ms": l.FirstMark}
+		for k, d := range want {
+			if got := turn.Latency[k].String(); got != strconv.FormatInt(d.Milliseconds(), 10) || d <= 0 {
+				t.Errorf("transcript latency %s = %q, want %d ms (the session's figure)", k, got, d.Milliseconds())
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no reply about the hours in the transcript: %+v", tr.Turns)
 	}
 }
 

@@ -91,7 +91,7 @@ func (c *call) recordTurn(t agent.Turn) {
 	}
 	_, err := c.data.Turn(transcript.Turn{
 		Speaker: sp, Text: t.Text, StartMS: t.Start.Milliseconds(), EndMS: max(t.End, t.Start).Milliseconds(),
-		Interrupted: t.Interrupted, Confidence: conf,
+		Interrupted: t.Interrupted, Confidence: conf, Latency: turnLatency(t),
 	})
 	if err != nil {
 		c.log.Error("transcript: turn not written", "err", err)

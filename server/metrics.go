@@ -23,6 +23,7 @@ type metrics struct {
 	latency      *prometheus.HistogramVec
 	bargeIns     prometheus.Counter
 	fallbacks    *prometheus.CounterVec
+	sms          *prometheus.CounterVec // SMS confirmations by source and status
 }
 
 func newMetrics() *metrics {
@@ -70,7 +71,10 @@ func newMetrics() *metrics {
 		Name: "frontdesk_provider_fallbacks_total",
 		Help: "Turns a cloud provider failed or was late for, answered by the embedded engine.",
 	}, []string{"kind", "reason"})
-	m.reg.MustRegister(m.latency, m.bargeIns, m.fallbacks)
+	m.sms = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "frontdesk_sms_confirmations_total", Help: "SMS confirmations of bookings, by source (api, call) and status (sent, failed).",
+	}, []string{"source", "status"})
+	m.reg.MustRegister(m.latency, m.bargeIns, m.fallbacks, m.sms)
 	m.reg.MustRegister(m.activeCalls, m.calls, m.framesIn, m.framesOut, m.framesLost, m.framesDrop,
 		m.lateness, m.streamEvents, m.rejected,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -166,19 +166,44 @@ func retryable(err error) bool {
 // records the outcome on the appointment. A failure is logged and stored,
 // never returned: the booking stands either way.
 func (s *Server) confirm(ctx context.Context, e *bizEntry, a scheduling.Appointment, moved bool) scheduling.Appointment {
+	return s.confirmFor(ctx, e.biz, a, moved, "api")
+}
+
+// confirmLater sends the SMS confirmation of an appointment the agent
+// booked or moved on the phone, in the background: the caller never waits
+// for Twilio, and a failure is logged, counted and stored on the
+// appointment, never felt by the call. Run waits for it before returning;
+// Force cuts it short.
+func (s *Server) confirmLater(biz *configs.Business, a scheduling.Appointment, moved bool) {
+	if s.api.sms == nil || a.Phone == "" || a.Status != scheduling.StatusBooked {
+		return
+	}
+	s.agent.background.Add(1)
+	go func() {
+		defer s.agent.background.Done()
+		ctx, cancel := context.WithTimeout(s.callsCtx, smsAttempts*smsTimeout+time.Minute)
+		defer cancel()
+		s.confirmFor(ctx, biz, a, moved, "call")
+	}()
+}
+
+// confirmFor sends and records the confirmation; source labels the count
+// ("api" or "call").
+func (s *Server) confirmFor(ctx context.Context, biz *configs.Business, a scheduling.Appointment, moved bool, source string) scheduling.Appointment {
 	if s.api.sms == nil || a.Phone == "" || a.Status != scheduling.StatusBooked {
 		return a
 	}
-	log := s.log.With("business", e.biz.ID, "appointment", a.ID)
+	log := s.log.With("business", biz.ID, "appointment", a.ID)
 	status, msg := scheduling.SMSSent, ""
-	if err := s.api.sms.send(ctx, a.Phone, confirmationText(e.biz, a, moved)); err != nil {
+	defer func() { s.metrics.sms.WithLabelValues(source, string(status)).Inc() }()
+	if err := s.api.sms.send(ctx, a.Phone, confirmationText(biz, a, moved)); err != nil {
 		status, msg = scheduling.SMSFailed, err.Error()
 		if len(msg) > 2000 {
 			msg = msg[:2000]
 		}
 		log.Warn("sms confirmation failed", "phone", redactNumber(a.Phone), "err", err)
 	}
-	b, err := s.api.store.Appointments().SetSMS(ctx, e.biz.ID, a.ID, status, msg)
+	b, err := s.api.store.Appointments().SetSMS(ctx, biz.ID, a.ID, status, msg)
 	if err != nil {
 		log.Error("record sms status", "status", status, "err", err)
 		a.SMSStatus, a.SMSError = status, msg

@@ -62,7 +62,8 @@ func sampleLog(t *testing.T, dir string) *Transcript {
 	add(Turn{Speaker: Caller, Text: "", StartMS: 11000, EndMS: 11200, Confidence: 0.2}) // noise: no text
 	add(Turn{Speaker: Caller, Text: "Please don't record this --> <no recording> & thanks.", StartMS: 12000, EndMS: 13500, Confidence: 0.95})
 	must(l.RecordingStopped(13600))
-	add(Turn{Speaker: Agent, Text: "Understood, the recording is off. Booked: Tuesday 9 am. Bye — see you then!", StartMS: 3723000, EndMS: 3727450, Confidence: 1})
+	add(Turn{Speaker: Agent, Text: "Understood, the recording is off. Booked: Tuesday 9 am. Bye — see you then!", StartMS: 3723000, EndMS: 3727450, Confidence: 1,
+		Latency: &Latency{STTFinalMS: 212, FirstTokenMS: 213, FirstAudioMS: 318, FirstFrameMS: 400, FirstMarkMS: 2950}})
 	must(l.End(started.Add(62*time.Minute+8*time.Second), "booked"))
 	want := l.Transcript()
 	must(l.Close())
@@ -135,6 +136,9 @@ func TestLogErrors(t *testing.T) {
 		{Speaker: Caller, Confidence: 1.5},
 		{Speaker: Caller, Text: "\xff"},
 		{Speaker: Caller, Text: string(make([]byte, MaxTextLen+1))},
+		{Speaker: Caller, Text: "x", Latency: &Latency{STTFinalMS: 1}},
+		{Speaker: Agent, Text: "x", Latency: &Latency{FirstAudioMS: -5}},
+		{Speaker: Agent, Text: "x", Latency: &Latency{FirstMarkMS: maxLatencyMS + 1}},
 	}
 	for _, tu := range badTurns {
 		if _, err := l.Append(tu); err == nil {

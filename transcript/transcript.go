@@ -63,6 +63,37 @@ type Turn struct {
 	// Confidence is the recogniser's confidence in [0, 1] for caller
 	// turns; 1 for text the agent or system produced.
 	Confidence float64 `json:"confidence"`
+	// Latency is, for an agent turn that answered the caller, how long its
+	// stages took; nil for other turns.
+	Latency *Latency `json:"latency,omitempty"`
+}
+
+// Latency is the timing of an agent's reply in milliseconds from the end
+// of the caller's speech (as the agent's voice activity detector saw it):
+// the recogniser's final transcript, the dialogue's first text or tool
+// call, the first synthesised audio, the first audio handed to the
+// transport, and the first mark the transport echoed (the caller had heard
+// the first sentence). A stage the turn never reached is left out (zero):
+// key presses need no recogniser, a reply cut short may have had no mark
+// back. A Latency is a value, safe for concurrent reads.
+type Latency struct {
+	STTFinalMS   int64 `json:"stt_final_ms,omitempty"`
+	FirstTokenMS int64 `json:"first_token_ms,omitempty"`
+	FirstAudioMS int64 `json:"first_audio_ms,omitempty"`
+	FirstFrameMS int64 `json:"first_frame_ms,omitempty"`
+	FirstMarkMS  int64 `json:"first_mark_ms,omitempty"`
+}
+
+// maxLatencyMS bounds each stage: a reply is cut off long before.
+const maxLatencyMS = int64(time.Hour / time.Millisecond)
+
+func (l *Latency) validate() error {
+	for _, v := range []int64{l.STTFinalMS, l.FirstTokenMS, l.FirstAudioMS, l.FirstFrameMS, l.FirstMarkMS} {
+		if v < 0 || v > maxLatencyMS {
+			return fmt.Errorf("latency stage of %d ms, want 0..%d", v, maxLatencyMS)
+		}
+	}
+	return nil
 }
 
 // Validate checks a turn before it is written.
@@ -78,6 +109,10 @@ func (t *Turn) Validate() error {
 		return fmt.Errorf("text of %d bytes, want at most %d", len(t.Text), MaxTextLen)
 	case !utf8.ValidString(t.Text):
 		return errors.New("text is not valid UTF-8")
+	case t.Latency != nil && t.Speaker != Agent:
+		return fmt.Errorf("latency on a %s turn, want agent turns only", t.Speaker)
+	case t.Latency != nil:
+		return t.Latency.validate()
 	}
 	return nil
 }
