@@ -26,6 +26,7 @@ func (s *Server) setupLive() {
 		s.hub = live.NewHub(live.Options{Node: node})
 	}
 	s.liveTokens = newLiveTokens(s.cfg.Twilio.AuthToken)
+	s.liveCtx, s.liveStop = context.WithCancel(s.callsCtx)
 	h := s.hub
 	s.metrics.reg.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -46,7 +47,9 @@ func (s *Server) setupLive() {
 	)
 }
 
-// runHub runs the hub until the returned stop is called; stop waits for it.
+// runHub runs the hub until the returned stop is called; stop closes the
+// supervisors' WebSockets (hijacked connections outlive http.Server's
+// Shutdown) and waits for the hub.
 func (s *Server) runHub() (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -54,7 +57,7 @@ func (s *Server) runHub() (stop func()) {
 		defer close(done)
 		_ = s.hub.Run(ctx)
 	}()
-	return func() { cancel(); <-done }
+	return func() { s.liveStop(); cancel(); <-done }
 }
 
 // liveCall is a call's side of the hub: its topic, the aligner that turns

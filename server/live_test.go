@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -391,28 +393,32 @@ func TestListenLive(t *testing.T) {
 
 // TestListenStuckListener: a supervisor that stops reading does not change
 // the call's outbound timing as the caller measures it; its queue drops the
-// oldest frames, counted, instead of growing.
+// oldest frames, counted, instead of growing; when it reads again it is told
+// what it lost.
 func TestListenStuckListener(t *testing.T) {
 	leaktest.Check(t)
-	hub := live.NewHub(live.Options{AudioQueue: 25})
+	hub := live.NewHub(live.Options{AudioQueue: 10})
 	e := startLive(t, nil, server.WithLiveHub(hub))
 	sup := e.keys["clinic/supervisor"]
 	audio := tone(8000, 4*time.Second)
 
-	baseline := startCall(t, e, sim.Options{Audio: audio, Tail: time.Second})()
-
+	// The baseline is the same call to the other business, at the same
+	// time, without a listener.
+	waitBaseline := startCall(t, e, sim.Options{To: salonNumber, Audio: audio, Tail: time.Second})
 	wait := startCall(t, e, sim.Options{Audio: audio, Tail: time.Second})
 	id, w := watchCall(t, e, sup)
 	defer w.Close()
-	// A client that reads the hello and then nothing, with a tiny socket
-	// buffer: the server's writes stall within a second.
-	d := websocket.Dialer{NetDial: func(network, addr string) (net.Conn, error) {
-		c, err := net.Dial(network, addr)
-		if tc, ok := c.(*net.TCPConn); ok {
-			_ = tc.SetReadBuffer(4096)
-		}
-		return c, err
-	}, ReadBufferSize: 1024}
+	// A client that reads the hello and then nothing for 3.5 s, with a tiny
+	// socket buffer: the server's writes stall within about 2 s (16 kHz
+	// stereo is 64 KB/s; the server keeps its send buffer small).
+	// The receive buffer is set before connecting, so the window the
+	// client advertises is small from the start.
+	nd := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		err := rc.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+		return errors.Join(err, serr)
+	}}
+	d := websocket.Dialer{NetDialContext: nd.DialContext, ReadBufferSize: 1024}
 	h := http.Header{"Authorization": {"Bearer " + sup}}
 	stuck, _, err := d.Dial(e.ws("/v1/calls/"+id+"/listen?channels=2&rate=16000"), h)
 	if err != nil {
@@ -422,17 +428,26 @@ func TestListenStuckListener(t *testing.T) {
 	if _, _, err := stuck.ReadMessage(); err != nil {
 		t.Fatal(err)
 	}
-	res := wait()
+	time.Sleep(3500 * time.Millisecond)
+	msgs, code := readAll(t, stuck, nil)
+	res, baseline := wait(), waitBaseline()
 
-	if hub.Stats().DroppedFrames == 0 {
-		t.Error("no frames dropped for a listener that stopped reading")
+	dropped, metric := hub.Stats().DroppedFrames, metricOf(t, e.base, `frontdesk_live_dropped_total{kind="audio"}`)
+	if dropped == 0 || metric != float64(dropped) {
+		t.Errorf("%d frames dropped (metric %v) for a listener that stopped reading, want some, counted", dropped, metric)
 	}
-	if n := metricOf(t, e.base, `frontdesk_live_dropped_total{kind="audio"}`); n == 0 {
-		t.Error("frontdesk_live_dropped_total{kind=\"audio\"} did not rise")
+	var lost float64
+	for _, m := range msgs {
+		if m.typ() == "dropped" {
+			lost += m.event["frames"].(float64)
+		}
+	}
+	if lost == 0 || len(msgs) == 0 || msgs[len(msgs)-1].typ() != "call.ended" || code != websocket.CloseNormalClosure {
+		t.Errorf("after the stall: %v frames reported dropped, close %d; want some, then call.ended and 1000", lost, code)
 	}
 	// The call's outbound audio, as the caller received it, is the same as
-	// without the stuck listener: as many frames, the same pacing.
-	// (Where the hang-up falls in the pacer's lead varies by a few frames.)
+	// without the stuck listener: as many frames, the same pacing. (Where
+	// the hang-up falls in the pacer's lead varies by a few frames.)
 	if d := res.FramesReceived - baseline.FramesReceived; d < -10 || d > 10 {
 		t.Errorf("caller received %d frames with a stuck listener, %d without", res.FramesReceived, baseline.FramesReceived)
 	}

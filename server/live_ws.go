@@ -89,7 +89,7 @@ func (s *Server) apiListen(w http.ResponseWriter, r *http.Request, c *caller) er
 		return errorf(http.StatusBadRequest, "bad_request", err.Error(), err)
 	}
 	id := r.PathValue("id")
-	ctx, cancel := context.WithCancel(s.callsCtx)
+	ctx, cancel := context.WithCancel(s.liveCtx)
 	defer cancel()
 	l, err := s.hub.Listen(ctx, id, c.key.BusinessID, live.ListenOptions{})
 	if errors.Is(err, live.ErrNotFound) {
@@ -193,16 +193,17 @@ func (s *Server) serveListener(ctx context.Context, conn *websocket.Conn, l *liv
 				return err
 			}
 		}
-		if err := events(); err != nil {
-			return err
-		}
 		if frames, evs := l.Dropped(); frames != reported[0] || evs != reported[1] {
-			// Tell this listener what it lost since the last report.
+			// Tell this listener what it lost since the last report
+			// (before the events, so call.ended stays last).
 			msg, _ := json.Marshal(live.Event{Type: live.EventDropped, Frames: frames - reported[0], Events: evs - reported[1]})
 			reported = [2]uint64{frames, evs}
 			if err := write(websocket.TextMessage, msg); err != nil {
 				return err
 			}
+		}
+		if err := events(); err != nil {
+			return err
 		}
 		if l.Done() {
 			_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, "call ended"),
@@ -233,7 +234,7 @@ func (s *Server) apiLiveCalls(w http.ResponseWriter, r *http.Request, c *caller)
 		return nil
 	}
 	defer conn.Close()
-	ctx, cancel := context.WithCancel(s.callsCtx)
+	ctx, cancel := context.WithCancel(s.liveCtx)
 	defer cancel()
 	defer readUntilClosed(conn, cancel)()
 	wt := s.hub.Watch(ctx, c.key.BusinessID)

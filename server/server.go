@@ -34,6 +34,8 @@ type Server struct {
 	rtc        *rtcServer // WebRTC signaling (webrtc.go)
 	hub        *live.Hub  // supervisors' live hub (live*.go)
 	liveTokens *liveTokens
+	liveCtx    context.Context // parent of supervisor WebSockets; ends when Serve stops the hub
+	liveStop   context.CancelFunc
 	callsAPI   twilioREST // Twilio's Calls API for transfers (actions.go)
 
 	// callsCtx is the parent of every call; Force cancels it.
