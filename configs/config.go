@@ -28,6 +28,8 @@ const (
 	DefaultCurrency        = "USD"
 	DefaultDisclosure      = "This call is answered by an AI assistant and may be recorded."
 	DefaultRedisPrefix     = "fd:"
+	DefaultHeartbeat       = 2 * time.Second
+	DefaultNodeTimeout     = 6 * time.Second
 
 	// DevAuthToken is the Twilio auth token used in dev mode when
 	// twilio.auth_token is empty, so that the local simulator and tests
@@ -87,6 +89,11 @@ type Server struct {
 	Mode string `yaml:"mode"`
 	// MaxCalls caps concurrent calls on this node. Default 1000.
 	MaxCalls int `yaml:"max_calls"`
+	// NodeID names this node in a cluster (store backend "redis"): the
+	// live-call registry, heartbeats and /v1/live say which node holds a
+	// call. 1-64 of [A-Za-z0-9._:-], unique per node. Default empty: the
+	// host name and the listen port.
+	NodeID string `yaml:"node_id"`
 }
 
 // Twilio holds the Twilio account credentials. Safe for concurrent reads.
@@ -130,6 +137,13 @@ type Store struct {
 	// RedisPrefix starts every Redis key, so that several deployments can
 	// share one server. Default "fd:".
 	RedisPrefix string `yaml:"redis_prefix"`
+	// Heartbeat is how often a node of a cluster (backend "redis") renews
+	// its presence and its live calls in Redis. Default 2s.
+	Heartbeat time.Duration `yaml:"heartbeat"`
+	// NodeTimeout is how long a node's heartbeat may lapse before the
+	// other nodes take it for dead and mark its live calls interrupted.
+	// At least twice Heartbeat. Default 6s.
+	NodeTimeout time.Duration `yaml:"node_timeout"`
 }
 
 // Agent chooses what answers calls. Safe for concurrent reads.

@@ -73,7 +73,7 @@ func Parse(name string, data []byte, getenv func(string) (string, bool)) (*Confi
 		Agent: Agent{Mode: AgentReceptionist, EchoDelay: DefaultEchoDelay, STT: ProviderSphinx, LLM: ProviderRules, TTS: ProviderFlite,
 			OpenAI: OpenAI{BaseURL: DefaultOpenAIBaseURL, ChatModel: "gpt-4o-mini", TranscriptionModel: "whisper-1",
 				SpeechModel: "gpt-4o-mini-tts", Voice: "alloy", Budget: 3 * time.Second}},
-		Store: Store{Backend: StoreSQLite, RedisPrefix: DefaultRedisPrefix},
+		Store: Store{Backend: StoreSQLite, RedisPrefix: DefaultRedisPrefix, Heartbeat: DefaultHeartbeat, NodeTimeout: DefaultNodeTimeout},
 	}
 	root, err := parseYAML(data)
 	switch {
@@ -379,6 +379,8 @@ func (d *decoder) config(n *yaml.Node, c *Config) {
 				"backend":      d.str(&c.Store.Backend),
 				"redis_url":    d.str(&c.Store.RedisURL),
 				"redis_prefix": d.str(&c.Store.RedisPrefix),
+				"heartbeat":    d.duration(&c.Store.Heartbeat),
+				"node_timeout": d.duration(&c.Store.NodeTimeout),
 			})
 		},
 		"plans": func(n *yaml.Node, p string) { d.plans(n, p, c) },
@@ -399,6 +401,7 @@ func (d *decoder) server(n *yaml.Node, path string, s *Server) {
 		"operator_key":     d.str(&s.OperatorKey),
 		"mode":             d.str(&s.Mode),
 		"max_calls":        d.int(&s.MaxCalls),
+		"node_id":          d.str(&s.NodeID),
 	})
 }
 

@@ -17,6 +17,7 @@ var (
 	slugRE       = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 	accountSIDRE = regexp.MustCompile(`^AC[0-9a-fA-F]{32}$`)
 	currencyRE   = regexp.MustCompile(`^[A-Z]{3}$`)
+	nodeIDRE     = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
 	// messagingServiceRE matches a Twilio messaging service SID.
 	messagingServiceRE = regexp.MustCompile(`^MG[0-9a-fA-F]{32}$`)
 )
@@ -152,6 +153,11 @@ func (d *decoder) checkStore(s *Store) {
 	default:
 		d.bad("store.backend", "%q is not a backend (want %q or %q)", s.Backend, StoreSQLite, StoreRedis)
 	}
+	if s.Heartbeat <= 0 {
+		d.bad("store.heartbeat", "must be more than 0 (default %s)", DefaultHeartbeat)
+	} else if s.NodeTimeout < 2*s.Heartbeat {
+		d.bad("store.node_timeout", "%s must be at least twice store.heartbeat (%s): one late heartbeat must not declare a node dead", s.NodeTimeout, s.Heartbeat)
+	}
 }
 
 func (d *decoder) checkServer(s *Server) {
@@ -186,6 +192,9 @@ func (d *decoder) checkServer(s *Server) {
 	}
 	if s.MaxCalls < 1 {
 		d.bad("server.max_calls", "must be at least 1, got %d", s.MaxCalls)
+	}
+	if s.NodeID != "" && !nodeIDRE.MatchString(s.NodeID) {
+		d.bad("server.node_id", "%q: want 1-64 letters, digits, '.', '_', ':' or '-'", s.NodeID)
 	}
 	if s.Mode == ModeProduction && len(s.OperatorKey) < minOperatorKey {
 		d.bad("server.operator_key", "must be at least %d characters in production mode (write it as ${FRONTDESK_OPERATOR_KEY})", minOperatorKey)

@@ -86,8 +86,12 @@ func TestValidationErrors(t *testing.T) {
 		{"store redis no host", "store:\n  backend: redis\n  redis_url: \"redis://\"\n" + minimal, []string{`t.yaml:3: store.redis_url: has no host`}},
 		{"store unknown key", "store:\n  backend: redis\n  url: redis://h\n" + minimal, []string{
 			`t.yaml:1: store.redis_url: required with backend "redis"`,
-			`t.yaml:3: store.url: unknown field (want one of backend, redis_prefix, redis_url)`,
+			`t.yaml:3: store.url: unknown field (want one of backend, heartbeat, node_timeout, redis_prefix, redis_url)`,
 		}},
+		{"store heartbeat zero", "store:\n  heartbeat: 0s\n" + minimal, []string{`t.yaml:2: store.heartbeat: must be more than 0`}},
+		{"store node_timeout short", "store:\n  heartbeat: 2s\n  node_timeout: 3s\n" + minimal,
+			[]string{`t.yaml:3: store.node_timeout: 3s must be at least twice store.heartbeat (2s)`}},
+		{"node_id", "server:\n  node_id: 'node a'\n" + minimal, []string{`t.yaml:2: server.node_id: "node a": want 1-64 letters`}},
 		{"agent provider", "agent:\n  llm: gpt\n" + minimal, []string{`t.yaml:2: agent.llm: "gpt" is not a provider (want "rules" or "openai")`}},
 		{"openai without a key", "agent:\n  tts: openai\n" + minimal, []string{`t.yaml:1: agent.openai.api_key: required for OpenAI's API: set it to ${OPENAI_API_KEY}`}},
 		{"agent mode", "agent:\n  mode: parrot\n" + minimal, []string{`t.yaml:2: agent.mode: "parrot" is not a mode (want "receptionist", "echo" or "greeting")`}},

@@ -61,6 +61,13 @@ func New(c goredis.UniversalClient, opts Options) *Store {
 	return &Store{c: c, prefix: opts.Prefix, now: opts.Now}
 }
 
+// Client returns the client the store was made with: the cluster
+// registry and relay (package cluster) share it and the key prefix.
+func (s *Store) Client() goredis.UniversalClient { return s.c }
+
+// Prefix returns the key prefix.
+func (s *Store) Prefix() string { return s.prefix }
+
 // Close does nothing: the client belongs to the caller.
 func (s *Store) Close() error { return nil }
 
