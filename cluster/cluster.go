@@ -128,6 +128,7 @@ type Node struct {
 
 	// owned by Run's heartbeat loop
 	healthySince time.Time // zero while Redis does not answer
+	lastFull     time.Time // the last full beat that Redis took
 	outage       bool      // an outage was logged
 }
 
@@ -353,7 +354,12 @@ func (n *Node) beat(ctx context.Context, full bool) {
 	if !full && len(added) == 0 && len(removed) == 0 && !timers {
 		return
 	}
-	_, err := n.c.Pipelined(ctx, func(p goredis.Pipeliner) error {
+	// A beat that cannot reach Redis gives up before the heartbeat lapses
+	// (go-redis would otherwise keep redialling).
+	bctx, cancel := context.WithTimeout(ctx, n.opts.Timeout/2)
+	defer cancel()
+	_, err := n.c.Pipelined(bctx, func(p goredis.Pipeliner) error {
+		ctx := bctx
 		if full {
 			p.Set(ctx, n.nodeKey(n.opts.ID), encode(NodeInfo{ID: n.opts.ID, Started: n.started, Beat: now}), n.opts.Timeout)
 			p.HSet(ctx, n.nodesKey(), n.opts.ID, strconv.FormatInt(now.UnixMilli(), 10))
@@ -389,8 +395,18 @@ func (n *Node) beat(ctx context.Context, full bool) {
 		}
 		return
 	}
+	end := n.opts.Now()
+	if full {
+		// A full beat later than two periods means this node could not
+		// renew its heartbeat for a while (a slow or blocked Redis), and
+		// so, maybe, could no other node: start counting again.
+		if n.lastFull.IsZero() || end.Sub(n.lastFull) > 2*n.opts.Heartbeat {
+			n.healthySince = time.Time{}
+		}
+		n.lastFull = end
+	}
 	if n.healthySince.IsZero() {
-		n.healthySince = now
+		n.healthySince = end
 		if n.outage {
 			n.outage = false
 			n.log.Info("cluster: Redis answers again")

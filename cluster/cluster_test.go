@@ -60,7 +60,12 @@ func (p *peerLog) opts(o Options) Options {
 	return o
 }
 
-func (p *peerLog) has(id string) bool { p.mu.Lock(); defer p.mu.Unlock(); _, ok := p.live[id]; return ok }
+func (p *peerLog) has(id string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, ok := p.live[id]
+	return ok
+}
 func (p *peerLog) endedAs(id string) (string, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -213,7 +218,10 @@ func TestRestartedNodeReapsItsPreviousLife(t *testing.T) {
 	createCall(t, st, "call_old")
 	a.Register(Call{ID: "call_old", Business: "clinic", Transport: "twilio", StartedAt: time.Now()})
 	waitUntil(t, "call registered", func() bool { _, err := a.Lookup(context.Background(), "call_old"); return err == nil })
-	waitUntil(t, "call written", func() bool { n, _ := c.SCard(context.Background(), "t:cluster:node-calls:node-a").Result(); return n == 1 })
+	waitUntil(t, "call written", func() bool {
+		n, _ := c.SCard(context.Background(), "t:cluster:node-calls:node-a").Result()
+		return n == 1
+	})
 	a.kill()
 	startNode(t, addr, "node-a", nil, Options{})
 	waitUntil(t, "old call interrupted", func() bool {
