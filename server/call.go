@@ -92,6 +92,7 @@ func (s *Server) newCall(biz *configs.Business, kind, sid, from string, tr trans
 		return nil
 	}
 	s.live[c.id] = c
+	s.clusterRegister(c, from)
 	s.calls.Add(1)
 	s.metrics.activeCalls.Inc()
 	c.log.Info("call started", "transport", kind, "from", redactNumber(from))
@@ -149,6 +150,7 @@ func (s *Server) endCall(c *call, cut, err error) {
 	s.mu.Lock()
 	delete(s.live, c.id)
 	s.mu.Unlock()
+	s.clusterUnregister(c.id, outcome)
 	s.metrics.activeCalls.Dec()
 	c.live.close(outcome)
 	s.metrics.calls.WithLabelValues(c.transport, outcome).Inc()

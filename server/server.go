@@ -51,6 +51,7 @@ type Server struct {
 	api      apiState      // the /v1 API: store, businesses, SMS (api.go)
 	agent    agentState    // the voice agent's shared engines (agent.go)
 	calldata callDataState // recordings, transcripts, retention (calldata*.go)
+	cluster  clusterState  // registry, heartbeats, relay with a Redis store (cluster.go)
 }
 
 // Option changes a Server built by New.
@@ -83,6 +84,9 @@ func New(cfg *configs.Config, log *slog.Logger, opts ...Option) (*Server, error)
 	}
 	for _, o := range opts {
 		o(s)
+	}
+	if err := s.setupCluster(); err != nil {
+		return nil, err
 	}
 	if err := s.setupCallData(); err != nil {
 		return nil, err
@@ -158,6 +162,16 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		stopRetention()
 		if err := <-retDone; err != nil && !errors.Is(err, context.Canceled) {
 			s.log.Error("retention timers", "err", err)
+		}
+	}()
+	// The node leaves the cluster after the drain: its calls have ended.
+	clCtx, stopCluster := context.WithCancel(context.Background())
+	clDone := make(chan error, 1)
+	go func() { clDone <- s.runCluster(clCtx) }()
+	defer func() {
+		stopCluster()
+		if err := <-clDone; err != nil {
+			s.log.Error("cluster", "err", err)
 		}
 	}()
 	errc := make(chan error, 1)

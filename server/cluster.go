@@ -1,0 +1,169 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net"
+	"os"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/frontdesk/frontdesk/cluster"
+	"github.com/frontdesk/frontdesk/store"
+)
+
+// clusterState is what cluster mode (a Redis store) adds to a Server.
+// setupCluster fills it in New; it is immutable afterwards.
+type clusterState struct {
+	node *cluster.Node // nil on one node (SQLite)
+}
+
+// redisBacked is a store on Redis that lends its client (store/redis).
+type redisBacked interface {
+	Client() goredis.UniversalClient
+	Prefix() string
+}
+
+// setupCluster puts the server in cluster mode when its store is Redis:
+// a node in the live-call registry with heartbeats and a reaper, whose
+// retention timers wake the other nodes' schedulers. It starts nothing.
+func (s *Server) setupCluster() error {
+	rs, ok := s.api.store.(redisBacked)
+	if !ok {
+		return nil
+	}
+	st := s.api.store
+	id := s.cfg.Server.NodeID
+	if id == "" {
+		id = defaultNodeID(s.cfg.Server.Listen)
+	}
+	node, err := cluster.New(rs.Client(), cluster.Options{
+		ID:        id,
+		Prefix:    rs.Prefix(),
+		Heartbeat: s.cfg.Store.Heartbeat,
+		Timeout:   s.cfg.Store.NodeTimeout,
+		Calls:     st.Calls(),
+		Leases:    st.Leases(),
+		Recover:   s.recoverDeadNode,
+		Timers:    s.wakeRetention,
+		Log:       s.log.With("component", "cluster"),
+	})
+	if err != nil {
+		return err
+	}
+	s.cluster.node = node
+	s.api.store = notifyingStore{Store: st, node: node}
+	return nil
+}
+
+// defaultNodeID is the host name and the listen port (random when the
+// port is chosen by the system).
+func defaultNodeID(listen string) string {
+	host, _ := os.Hostname()
+	if host == "" {
+		host = "node"
+	}
+	_, port, _ := net.SplitHostPort(listen)
+	if port == "" || port == "0" {
+		var b [3]byte
+		_, _ = rand.Read(b[:])
+		port = hex.EncodeToString(b[:])
+	}
+	id := host + ":" + port
+	if len(id) > 64 {
+		id = id[len(id)-64:]
+	}
+	return id
+}
+
+// NodeID returns the server's node ID in a cluster, "" on one node.
+func (s *Server) NodeID() string {
+	if s.cluster.node == nil {
+		return ""
+	}
+	return s.cluster.node.ID()
+}
+
+// runCluster keeps the node in the cluster until ctx ends (see
+// cluster.Node.Run); without one it returns at once.
+func (s *Server) runCluster(ctx context.Context) error {
+	if s.cluster.node == nil {
+		return nil
+	}
+	return s.cluster.node.Run(ctx)
+}
+
+// clusterRegister puts a call that started in the live-call registry.
+// It never waits on Redis.
+func (s *Server) clusterRegister(c *call, from string) {
+	if s.cluster.node == nil {
+		return
+	}
+	s.cluster.node.Register(cluster.Call{ID: c.id, Business: c.business.ID, Transport: c.transport,
+		From: e164OrEmpty(from), StartedAt: c.started})
+}
+
+// clusterUnregister removes a call that ended from the registry.
+func (s *Server) clusterUnregister(id, outcome string) {
+	if s.cluster.node != nil {
+		s.cluster.node.Unregister(id, outcome)
+	}
+}
+
+// recoverDeadNode runs on the node that reaps a dead one: the dead node's
+// files in the shared directories are unlocked now (the kernel dropped
+// its locks), so they are finished and their calls marked interrupted
+// with the end their files show, as at a start-up.
+func (s *Server) recoverDeadNode(ctx context.Context, node string, callIDs []string) {
+	ids, err := s.recoverCallData(ctx)
+	if err != nil {
+		s.log.Error("recovering a dead node's call data", "dead_node", node, "err", err)
+		return
+	}
+	if len(ids) > 0 {
+		s.log.Warn("recovered a dead node's call data", "dead_node", node, "calls", ids)
+	}
+}
+
+// wakeRetention makes the retention scheduler look at the store again:
+// another node scheduled a timer.
+func (s *Server) wakeRetention() {
+	if err := s.setupCallData(); err == nil && s.cdState().sched != nil {
+		s.cdState().sched.Wake()
+	}
+}
+
+// notifyingStore tells the other nodes when a retention timer is
+// scheduled or moved, so that every node's scheduler wakes for it and
+// the first to take its lease fires it.
+type notifyingStore struct {
+	store.Store
+	node *cluster.Node
+}
+
+func (n notifyingStore) Timers() store.Timers {
+	return notifyingTimers{Timers: n.Store.Timers(), node: n.node}
+}
+
+type notifyingTimers struct {
+	store.Timers
+	node *cluster.Node
+}
+
+func (n notifyingTimers) Schedule(ctx context.Context, t store.Timer) error {
+	if err := n.Timers.Schedule(ctx, t); err != nil {
+		return err
+	}
+	n.node.TimersChanged()
+	return nil
+}
+
+func (n notifyingTimers) Reschedule(ctx context.Context, id string, due time.Time) error {
+	if err := n.Timers.Reschedule(ctx, id, due); err != nil {
+		return err
+	}
+	n.node.TimersChanged()
+	return nil
+}
