@@ -80,7 +80,7 @@ type testNode struct {
 	done   chan struct{}
 }
 
-func startNode(t *testing.T, addr, id string, calls Calls, o Options) *testNode {
+func startNode(t testing.TB, addr, id string, calls Calls, o Options) *testNode {
 	t.Helper()
 	c := goredis.NewClient(&goredis.Options{Addr: addr, MaxRetries: -1})
 	st := redis.New(c, redis.Options{Prefix: "t:"})
@@ -108,7 +108,7 @@ func (n *testNode) stop() { n.cancel(); <-n.done }
 // away first, so nothing it does on the way out reaches Redis.
 func (n *testNode) kill() { _ = n.client.Close(); n.stop() }
 
-func waitUntil(t *testing.T, what string, cond func() bool) {
+func waitUntil(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for !cond() {

@@ -23,7 +23,7 @@ type hubNode struct {
 	relay *Relay
 }
 
-func startHubNode(t *testing.T, addr, id string) *hubNode {
+func startHubNode(t testing.TB, addr, id string) *hubNode {
 	t.Helper()
 	var hub *live.Hub
 	tn := startNode(t, addr, id, nil, Options{
