@@ -41,8 +41,10 @@ type Hub interface {
 // outcome "interrupted".
 type Relay struct {
 	// immutable
-	node *Node
-	c    goredis.UniversalClient
+	node   *Node
+	c      goredis.UniversalClient
+	base   context.Context // ends remote feeds when Run returns
+	cancel context.CancelFunc
 
 	hubMu sync.Mutex
 	hub   Hub // guarded by hubMu: set by SetHub before Run
@@ -60,7 +62,8 @@ type serving struct {
 
 // NewRelay returns a relay for node's cluster. It starts nothing.
 func NewRelay(node *Node) *Relay {
-	return &Relay{node: node, c: node.c, serving: map[string]*serving{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Relay{node: node, c: node.c, base: ctx, cancel: cancel, serving: map[string]*serving{}}
 }
 
 // SetHub sets the hub calls are served from; call it before Run.
@@ -90,6 +93,7 @@ type watchRequest struct {
 // waits for everything the relay started.
 func (r *Relay) Run(ctx context.Context) error {
 	defer r.wg.Wait()
+	defer r.cancel()
 	ps := r.c.Subscribe(ctx, r.watchChannel(r.node.ID()))
 	defer ps.Close()
 	ch := ps.Channel(goredis.WithChannelSize(256))
@@ -287,12 +291,17 @@ func (r *Relay) Remote(ctx context.Context, callID, business string) (<-chan []b
 		return nil, live.Info{}, live.ErrNotFound
 	}
 	out := make(chan []byte, 1024)
+	// The feed ends with the hub's interest (ctx) or with the relay.
+	fctx, stop := context.WithCancel(ctx)
+	unhook := context.AfterFunc(r.base, stop)
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
 		defer close(out)
 		defer ps.Close()
-		r.feed(ctx, callID, c.Node, msgs, out, ask)
+		defer unhook()
+		defer stop()
+		r.feed(fctx, callID, c.Node, msgs, out, ask)
 	}()
 	return out, info, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"net"
 	"os"
 	"time"
@@ -11,13 +12,15 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/frontdesk/frontdesk/cluster"
+	"github.com/frontdesk/frontdesk/live"
 	"github.com/frontdesk/frontdesk/store"
 )
 
 // clusterState is what cluster mode (a Redis store) adds to a Server.
 // setupCluster fills it in New; it is immutable afterwards.
 type clusterState struct {
-	node *cluster.Node // nil on one node (SQLite)
+	node  *cluster.Node  // nil on one node (SQLite)
+	relay *cluster.Relay // carries live calls to supervisors on other nodes
 }
 
 // redisBacked is a store on Redis that lends its client (store/redis).
@@ -48,6 +51,8 @@ func (s *Server) setupCluster() error {
 		Leases:    st.Leases(),
 		Recover:   s.recoverDeadNode,
 		Timers:    s.wakeRetention,
+		Announce:  s.announceRemote,
+		Gone:      s.goneRemote,
 		Log:       s.log.With("component", "cluster"),
 	})
 	if err != nil {
@@ -55,8 +60,24 @@ func (s *Server) setupCluster() error {
 	}
 	s.cluster.node = node
 	s.api.store = notifyingStore{Store: st, node: node}
+	// The live hub names this node in its calls and asks the relay for
+	// calls of other nodes (a hub given with WithLiveHub is used as is).
+	s.cluster.relay = cluster.NewRelay(node)
+	if s.hub == nil {
+		s.hub = live.NewHub(live.Options{Node: id, Remote: s.cluster.relay.Remote})
+	}
+	s.cluster.relay.SetHub(s.hub)
 	return nil
 }
+
+// announceRemote shows a call of another node in /v1/live.
+func (s *Server) announceRemote(c cluster.Call) {
+	s.hub.Announce(live.Info{ID: c.ID, Business: c.Business, Transport: c.Transport, From: c.From,
+		StartedAt: c.StartedAt, State: live.StateListening, Node: c.Node})
+}
+
+// goneRemote removes a call of another node from /v1/live.
+func (s *Server) goneRemote(id, outcome string) { s.hub.Gone(id, outcome) }
 
 // defaultNodeID is the host name and the listen port (random when the
 // port is chosen by the system).
@@ -86,13 +107,17 @@ func (s *Server) NodeID() string {
 	return s.cluster.node.ID()
 }
 
-// runCluster keeps the node in the cluster until ctx ends (see
-// cluster.Node.Run); without one it returns at once.
+// runCluster keeps the node in the cluster and serves its calls to the
+// other nodes' supervisors until ctx ends (see cluster.Node.Run and
+// cluster.Relay.Run); without a cluster it returns at once.
 func (s *Server) runCluster(ctx context.Context) error {
 	if s.cluster.node == nil {
 		return nil
 	}
-	return s.cluster.node.Run(ctx)
+	relayDone := make(chan error, 1)
+	go func() { relayDone <- s.cluster.relay.Run(ctx) }()
+	err := s.cluster.node.Run(ctx)
+	return errors.Join(err, <-relayDone)
 }
 
 // clusterRegister puts a call that started in the live-call registry.

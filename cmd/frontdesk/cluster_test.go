@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net"
@@ -17,6 +19,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 
 	"github.com/frontdesk/frontdesk/media"
 	"github.com/frontdesk/frontdesk/media/twilio/sim"
@@ -118,8 +122,9 @@ type callItem struct {
 // TestTwoNodes runs a cluster of two real `frontdesk serve` processes on
 // loopback sharing one real redis-server and one data directory, and shows
 // what several nodes must do: the same slot booked concurrently through A
-// and B has one winner; a retention timer (both nodes run the scheduler)
-// fires exactly once; Redis restarted mid-call leaves the call unharmed;
+// and B has one winner; a supervisor on B hears a call on A; a retention timer (both nodes run the scheduler)
+// fires exactly once; Redis restarted mid-call leaves the call unharmed
+// and the supervisor's listener recovers;
 // node A killed mid-call has its call marked interrupted by B once A's
 // heartbeat lapses, and B serves the call's recording from the shared
 // directory.
@@ -245,10 +250,23 @@ func TestTwoNodes(t *testing.T) {
 			t.Fatalf("no live call in %+v", calls.Items)
 		}
 
-		time.Sleep(1500 * time.Millisecond)
+		// B lists the call of A, and a supervisor on B hears it.
+		snap := liveSnapshot(t, b.base, clinicKey)
+		if len(snap) != 1 || snap[0].ID != id || snap[0].Node != "node-a" {
+			t.Errorf("GET /v1/live on B: %+v, want call %s on node-a", snap, id)
+		}
+		sup := listen(t, b.base, id, clinicKey)
+		waitFor(t, "the supervisor on B to hear the call", func() bool { return sup.loudAfter(time.Time{}) > 10 })
+
+		time.Sleep(time.Second)
 		rdb.Restart()
 		restarted := time.Since(live)
-		time.Sleep(2 * time.Second) // the call goes on with Redis back
+		back := time.Now()
+		// The supervisor's listener recovers: audio made after the restart
+		// reaches it.
+		waitFor(t, "the supervisor on B to hear the call after the Redis restart", func() bool { return sup.loudAfter(back) > 10 })
+		recovered := time.Since(back)
+		time.Sleep(time.Second) // the call goes on with Redis back
 		if err := a.cmd.Process.Kill(); err != nil {
 			t.Fatal(err)
 		}
@@ -266,8 +284,8 @@ func TestTwoNodes(t *testing.T) {
 		out := r.res.Out
 		win := 2000
 		end := min(len(out), int((killed-700*time.Millisecond).Seconds()*8000))
-		t.Logf("Redis restarted %v into the call, node A killed at %v; caller heard %.2f s",
-			restarted.Round(time.Millisecond), killed.Round(time.Millisecond), float64(len(out))/8000)
+		t.Logf("Redis restarted %v into the call, supervisor on B heard it again %v later, node A killed at %v; caller heard %.2f s",
+			restarted.Round(time.Millisecond), recovered.Round(time.Millisecond), killed.Round(time.Millisecond), float64(len(out))/8000)
 		if end < int(restarted.Seconds()*8000)+win {
 			t.Fatalf("caller heard %d samples, not past the restart at %v", len(out), restarted)
 		}
@@ -295,11 +313,120 @@ func TestTwoNodes(t *testing.T) {
 		if got := time.Duration(rec.Frames()) * time.Second / time.Duration(rec.Rate); got < killed-2*time.Second {
 			t.Errorf("recording holds %v of a call killed after %v", got, killed)
 		}
+		// The supervisor on B is told the call ended, interrupted.
+		waitFor(t, "the supervisor's listener to end", sup.closed)
+		if o, code := sup.end(); o != "interrupted" || code != websocket.CloseNormalClosure {
+			t.Errorf("supervisor's listener ended with outcome %q, close %d; want interrupted, 1000", o, code)
+		}
+		if snap := liveSnapshot(t, b.base, clinicKey); len(snap) != 0 {
+			t.Errorf("GET /v1/live on B after A died: %+v, want no calls", snap)
+		}
 		if status(b.base+"/readyz") != http.StatusOK {
 			t.Error("B is not ready after A died")
 		}
 	})
 }
+
+type liveCall struct {
+	ID   string `json:"id"`
+	Node string `json:"node"`
+}
+
+// liveSnapshot reads the first message of GET /v1/live.
+func liveSnapshot(t *testing.T, base, key string) []liveCall {
+	t.Helper()
+	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(base, "http")+"/v1/live",
+		http.Header{"Authorization": {"Bearer " + key}})
+	if err != nil {
+		t.Fatalf("GET /v1/live: %v", err)
+	}
+	defer conn.Close()
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var m struct {
+		Type  string     `json:"type"`
+		Calls []liveCall `json:"calls"`
+	}
+	if err := conn.ReadJSON(&m); err != nil || m.Type != "snapshot" {
+		t.Fatalf("GET /v1/live: first message %+v, %v; want a snapshot", m, err)
+	}
+	return m.Calls
+}
+
+// supervisor is a listener on GET /v1/calls/{id}/listen.
+type supervisor struct {
+	mu      sync.Mutex
+	loud    []time.Time // arrival of each binary frame that holds the tone
+	outcome string      // of call.ended
+	code    int         // close code; 0 while open
+}
+
+func listen(t *testing.T, base, id, key string) *supervisor {
+	t.Helper()
+	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(base, "http")+"/v1/calls/"+id+"/listen",
+		http.Header{"Authorization": {"Bearer " + key}})
+	if err != nil {
+		t.Fatalf("listen to %s: %v", id, err)
+	}
+	s := &supervisor{}
+	done := make(chan struct{})
+	t.Cleanup(func() { conn.Close(); <-done })
+	go func() {
+		defer close(done)
+		for {
+			kind, b, err := conn.ReadMessage()
+			if err != nil {
+				code := -1
+				var ce *websocket.CloseError
+				if errors.As(err, &ce) {
+					code = ce.Code
+				}
+				s.mu.Lock()
+				s.code = code
+				s.mu.Unlock()
+				return
+			}
+			if kind == websocket.BinaryMessage {
+				pcm := make([]int16, len(b)/2)
+				for i := range pcm {
+					pcm[i] = int16(binary.LittleEndian.Uint16(b[2*i:]))
+				}
+				if media.RMS(pcm) > 1000 {
+					s.mu.Lock()
+					s.loud = append(s.loud, time.Now())
+					s.mu.Unlock()
+				}
+				continue
+			}
+			var e struct {
+				Type    string `json:"type"`
+				Outcome string `json:"outcome"`
+			}
+			if json.Unmarshal(b, &e) == nil && e.Type == "call.ended" {
+				s.mu.Lock()
+				s.outcome = e.Outcome
+				s.mu.Unlock()
+			}
+		}
+	}()
+	return s
+}
+
+// loudAfter counts the frames holding the tone that arrived after since.
+func (s *supervisor) loudAfter(since time.Time) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, at := range s.loud {
+		if at.After(since) {
+			n++
+		}
+	}
+	return n
+}
+
+func (s *supervisor) closed() bool { s.mu.Lock(); defer s.mu.Unlock(); return s.code != 0 }
+
+func (s *supervisor) end() (string, int) { s.mu.Lock(); defer s.mu.Unlock(); return s.outcome, s.code }
 
 func hasFile(entries []os.DirEntry, id string) bool {
 	for _, e := range entries {
