@@ -24,6 +24,12 @@ const (
 	DefaultDataDir         = "./data"
 	DefaultShutdownTimeout = 30 * time.Second
 	DefaultMaxCalls        = 1000
+	DefaultMaxConns        = 4096
+	DefaultMaxConnsPerIP   = 1024
+	DefaultHeaderTimeout   = 10 * time.Second
+	DefaultBodyTimeout     = 30 * time.Second
+	DefaultIdleTimeout     = 120 * time.Second
+	DefaultMaxBody         = 1 << 20
 	DefaultEchoDelay       = time.Second
 	DefaultCurrency        = "USD"
 	DefaultDisclosure      = "This call is answered by an AI assistant and may be recorded."
@@ -94,6 +100,30 @@ type Server struct {
 	// call. 1-64 of [A-Za-z0-9._:-], unique per node. Default empty: the
 	// host name and the listen port.
 	NodeID string `yaml:"node_id"`
+	// Limits protect the HTTP edge from floods and slow clients.
+	Limits Limits `yaml:"limits"`
+}
+
+// Limits are the HTTP edge's caps and timeouts. Safe for concurrent reads.
+type Limits struct {
+	// MaxConns caps open TCP connections (WebSockets included) on this
+	// node; more are answered 503 with Retry-After and closed. Default 4096.
+	MaxConns int `yaml:"max_conns"`
+	// MaxConnsPerIP caps open connections from one client address; more
+	// are answered 429 with Retry-After. 0 turns the per-address cap off.
+	// Behind a proxy every connection has the proxy's address: keep it
+	// above the node's calls. Default 1024.
+	MaxConnsPerIP int `yaml:"max_conns_per_ip"`
+	// HeaderTimeout bounds reading a request's headers (slowloris).
+	// Default 10s.
+	HeaderTimeout time.Duration `yaml:"header_timeout"`
+	// BodyTimeout bounds reading a request's body. Default 30s.
+	BodyTimeout time.Duration `yaml:"body_timeout"`
+	// IdleTimeout closes a keep-alive connection idle this long. Default 120s.
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// MaxBody caps any request body in bytes (routes may cap lower).
+	// Default 1 MiB.
+	MaxBody int `yaml:"max_body"`
 }
 
 // Twilio holds the Twilio account credentials. Safe for concurrent reads.

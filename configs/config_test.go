@@ -146,6 +146,8 @@ func TestDefaults(t *testing.T) {
 		Server: Server{
 			Listen: ":8080", PublicURL: "http://localhost:8080", DataDir: "./data",
 			ShutdownTimeout: 30 * time.Second, Mode: "dev", MaxCalls: 1000,
+			Limits: Limits{MaxConns: 4096, MaxConnsPerIP: 1024, HeaderTimeout: 10 * time.Second,
+				BodyTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, MaxBody: 1 << 20},
 		},
 		Twilio: Twilio{AuthToken: DevAuthToken},
 		Agent: Agent{Mode: "receptionist", EchoDelay: time.Second, STT: "sphinx", LLM: "rules", TTS: "flite",

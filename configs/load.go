@@ -69,6 +69,8 @@ func Parse(name string, data []byte, getenv func(string) (string, bool)) (*Confi
 			ShutdownTimeout: DefaultShutdownTimeout,
 			Mode:            ModeDev,
 			MaxCalls:        DefaultMaxCalls,
+			Limits: Limits{MaxConns: DefaultMaxConns, MaxConnsPerIP: DefaultMaxConnsPerIP, HeaderTimeout: DefaultHeaderTimeout,
+				BodyTimeout: DefaultBodyTimeout, IdleTimeout: DefaultIdleTimeout, MaxBody: DefaultMaxBody},
 		},
 		Agent: Agent{Mode: AgentReceptionist, EchoDelay: DefaultEchoDelay, STT: ProviderSphinx, LLM: ProviderRules, TTS: ProviderFlite,
 			OpenAI: OpenAI{BaseURL: DefaultOpenAIBaseURL, ChatModel: "gpt-4o-mini", TranscriptionModel: "whisper-1",
@@ -402,6 +404,17 @@ func (d *decoder) server(n *yaml.Node, path string, s *Server) {
 		"mode":             d.str(&s.Mode),
 		"max_calls":        d.int(&s.MaxCalls),
 		"node_id":          d.str(&s.NodeID),
+		"limits": func(n *yaml.Node, p string) {
+			l := &s.Limits
+			d.mapping(n, p, map[string]field{
+				"max_conns":        d.int(&l.MaxConns),
+				"max_conns_per_ip": d.int(&l.MaxConnsPerIP),
+				"header_timeout":   d.duration(&l.HeaderTimeout),
+				"body_timeout":     d.duration(&l.BodyTimeout),
+				"idle_timeout":     d.duration(&l.IdleTimeout),
+				"max_body":         d.int(&l.MaxBody),
+			})
+		},
 	})
 }
 

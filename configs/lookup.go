@@ -149,19 +149,20 @@ func (s Server) LogValue() slog.Value {
 		slog.String("operator_key", redacted(s.OperatorKey)),
 		slog.String("mode", s.Mode),
 		slog.Int("max_calls", s.MaxCalls),
+		slog.Any("limits", s.Limits),
 	)
 }
 
 // String formats s for %v with the operator key redacted.
 func (s Server) String() string {
-	return fmt.Sprintf("{Listen:%s PublicURL:%s DataDir:%s ShutdownTimeout:%s OperatorKey:%s Mode:%s MaxCalls:%d}",
-		s.Listen, s.PublicURL, s.DataDir, s.ShutdownTimeout, redacted(s.OperatorKey), s.Mode, s.MaxCalls)
+	return fmt.Sprintf("{Listen:%s PublicURL:%s DataDir:%s ShutdownTimeout:%s OperatorKey:%s Mode:%s MaxCalls:%d Limits:%+v}",
+		s.Listen, s.PublicURL, s.DataDir, s.ShutdownTimeout, redacted(s.OperatorKey), s.Mode, s.MaxCalls, s.Limits)
 }
 
 // GoString formats s for %#v with the operator key redacted.
 func (s Server) GoString() string {
-	return fmt.Sprintf("configs.Server{Listen:%q, PublicURL:%q, DataDir:%q, ShutdownTimeout:%d, OperatorKey:%q, Mode:%q, MaxCalls:%d}",
-		s.Listen, s.PublicURL, s.DataDir, s.ShutdownTimeout, redacted(s.OperatorKey), s.Mode, s.MaxCalls)
+	return fmt.Sprintf("configs.Server{Listen:%q, PublicURL:%q, DataDir:%q, ShutdownTimeout:%d, OperatorKey:%q, Mode:%q, MaxCalls:%d, Limits:%#v}",
+		s.Listen, s.PublicURL, s.DataDir, s.ShutdownTimeout, redacted(s.OperatorKey), s.Mode, s.MaxCalls, s.Limits)
 }
 
 // LogValue logs t with the auth token redacted.

@@ -196,6 +196,24 @@ func (d *decoder) checkServer(s *Server) {
 	if s.NodeID != "" && !nodeIDRE.MatchString(s.NodeID) {
 		d.bad("server.node_id", "%q: want 1-64 letters, digits, '.', '_', ':' or '-'", s.NodeID)
 	}
+	l := s.Limits
+	if l.MaxConns < 1 {
+		d.bad("server.limits.max_conns", "must be at least 1, got %d", l.MaxConns)
+	}
+	if l.MaxConnsPerIP < 0 {
+		d.bad("server.limits.max_conns_per_ip", "must be 0 (no cap) or more, got %d", l.MaxConnsPerIP)
+	}
+	for _, t := range []struct {
+		name string
+		v    time.Duration
+	}{{"header_timeout", l.HeaderTimeout}, {"body_timeout", l.BodyTimeout}, {"idle_timeout", l.IdleTimeout}} {
+		if t.v <= 0 {
+			d.bad("server.limits."+t.name, "must be more than 0")
+		}
+	}
+	if l.MaxBody < 1024 {
+		d.bad("server.limits.max_body", "must be at least 1024 bytes, got %d", l.MaxBody)
+	}
 	if s.Mode == ModeProduction && len(s.OperatorKey) < minOperatorKey {
 		d.bad("server.operator_key", "must be at least %d characters in production mode (write it as ${FRONTDESK_OPERATOR_KEY})", minOperatorKey)
 	}

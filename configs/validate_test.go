@@ -42,7 +42,7 @@ func TestValidationErrors(t *testing.T) {
 		{"unknown top-level key", "servr:\n  listen: x\n" + minimal,
 			[]string{`t.yaml:1: servr: unknown field (want one of agent, businesses, plans, server, store, twilio)`}},
 		{"unknown nested key", "server:\n  lisen: ':1'\n" + minimal,
-			[]string{`t.yaml:2: server.lisen: unknown field (want one of data_dir, listen,`}},
+			[]string{`t.yaml:2: server.lisen: unknown field (want one of data_dir, limits, listen,`}},
 		{"duplicate key", "server:\n  listen: ':1'\n  listen: ':2'\n" + minimal,
 			[]string{`t.yaml:3: server.listen: duplicate key`}},
 		{"merge key", "x: &x {listen: ':1'}\n" + minimal, []string{`t.yaml:1: x: unknown field`}},

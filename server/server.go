@@ -52,6 +52,7 @@ type Server struct {
 	agent    agentState    // the voice agent's shared engines (agent.go)
 	calldata callDataState // recordings, transcripts, retention (calldata*.go)
 	cluster  clusterState  // registry, heartbeats, relay with a Redis store (cluster.go)
+	limits   limitState    // connection caps of the listener (limits.go)
 }
 
 // Option changes a Server built by New.
@@ -92,7 +93,8 @@ func New(cfg *configs.Config, log *slog.Logger, opts ...Option) (*Server, error)
 		return nil, err
 	}
 	s.setupLive()
-	s.handler = s.routes()
+	lim := edgeLimits(cfg.Server.Limits)
+	s.handler = limitBodies(s.routes(), int64(lim.MaxBody), lim.BodyTimeout)
 	return s, nil
 }
 
@@ -140,10 +142,13 @@ func (s *Server) Run(ctx context.Context) error {
 
 // Serve is Run on a listener the caller opened.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	lim := edgeLimits(s.cfg.Server.Limits)
+	ln = s.limitListener(ln)
 	hs := &http.Server{
 		Handler:           s.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadHeaderTimeout: lim.HeaderTimeout,
+		IdleTimeout:       lim.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	s.log.Info("listening", "addr", ln.Addr().String(), "public_url", s.public.String(), "agent", s.cfg.Agent.Mode)

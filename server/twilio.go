@@ -178,6 +178,7 @@ func (s *Server) handleMedia(w http.ResponseWriter, r *http.Request) error {
 	}
 	if max := s.cfg.Server.MaxCalls; max > 0 && s.ActiveCalls() >= max {
 		s.metrics.rejected.WithLabelValues("capacity").Inc()
+		w.Header().Set("Retry-After", "1")
 		return errorf(http.StatusServiceUnavailable, "busy", "too many calls", nil)
 	}
 	conn, err := upgrader.Upgrade(w, r, nil)
