@@ -9,9 +9,10 @@ TEST_DEBS := sox redis-server curl espeak-ng flite sphinxbase-utils chromium
 FUZZTIME ?= 30s
 SOAK_CALLS ?= 200
 SOAK_DURATION ?= 30m
+SOAK_CALL_DURATION ?= 60s
 
 .DEFAULT_GOAL := help
-.PHONY: help deps test-deps build run test bench fuzz lint soak load clean
+.PHONY: help deps test-deps build run test bench fuzz lint soak load ramp clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-10s %s\n", $$1, $$2}'
@@ -61,10 +62,13 @@ lint: ## gofmt and go vet
 	$(GO) vet ./...
 
 load: build test-deps ## 500 concurrent echo calls against a local server (see docs/performance.md)
-	./scripts/load.sh 500 30s
+	./scripts/load.sh echo -calls 500 -duration 30s
 
-soak: build test-deps ## $(SOAK_CALLS) echo calls for $(SOAK_DURATION)
-	./scripts/load.sh $(SOAK_CALLS) $(SOAK_DURATION)
+ramp: build test-deps ## echo and full-agent calls side by side, growing until frames come late; the knee of each
+	./scripts/ramp.sh
+
+soak: build test-deps ## $(SOAK_CALLS) echo calls kept up for $(SOAK_DURATION): memory growth, goroutines after, gaps, lost frames
+	./scripts/load.sh echo -soak $(SOAK_DURATION) -calls $(SOAK_CALLS) -duration $(SOAK_CALL_DURATION) -sample 60s
 
 clean: ## remove build output
 	rm -rf bin

@@ -3,6 +3,8 @@
 //	frontdesk serve  [-config FILE]                 run the server
 //	frontdesk call   -wav FILE [-out reply.wav] …   place a simulated Twilio call
 //	frontdesk load   -calls N -duration D …         run N concurrent echo calls
+//	frontdesk load   -ramp -step 10 -max 600 …      add calls until frames come late; report the knee
+//	frontdesk load   -soak 30m -calls N …           keep N calls up for 30 minutes; memory, goroutines, gaps
 //	frontdesk config check FILE                     validate a configuration file
 package main
 
@@ -55,7 +57,9 @@ func run(args []string) error {
 const usage = `usage:
   frontdesk serve  [-config FILE] [-log-level LEVEL]
   frontdesk call   [-server URL] [-to NUMBER] -wav FILE [-out reply.wav] [-digits 12#]
-  frontdesk load   [-server URL] [-calls N] [-duration D]
+  frontdesk load   [-server URL] [-calls N] [-duration D] [-say LINE]…
+  frontdesk load   -ramp [-start N] [-step N] [-step-duration D] [-max N] [-say LINE]…
+  frontdesk load   -soak D [-calls N] [-duration D]
   frontdesk config check FILE`
 
 func configCheck(path string) error {

@@ -174,6 +174,18 @@ func loadCmd(args []string) error {
 	stagger := fs.Duration("stagger", 0, "spread call starts over this window (default min(5s, duration/4))")
 	var say multiFlag
 	fs.Var(&say, "say", "scripted caller lines for full agent calls (repeatable); without it calls stream a test signal for echo mode")
+	// Ramp mode: steps of growing load until frames come late.
+	ramp := fs.Bool("ramp", false, "ramp: run steps of -step more calls (each -step-duration long) until frames come late; report the knee")
+	start := fs.Int("start", 0, "ramp: calls in the first step (default -step)")
+	step := fs.Int("step", 10, "ramp: calls added per step")
+	stepDur := fs.Duration("step-duration", 20*time.Second, "ramp: audio each call of a step streams")
+	maxCalls := fs.Int("max", 600, "ramp: largest step")
+	lateLimit := fs.Float64("late-limit", 0.001, "ramp: largest fraction of frames late (gap > 40 ms) in a good step")
+	replyLimit := fs.Duration("reply-limit", 0, "ramp: with -say, also end at a step whose reply latency p95 exceeds this")
+	retries := fs.Int("retries", 1, "ramp: re-run a bad step this many times before it ends the ramp")
+	// Soak mode: a fixed load for a long time.
+	soak := fs.Duration("soak", 0, "soak: keep -calls calls up for this long, each -duration long and replaced when it ends")
+	sample := fs.Duration("sample", 30*time.Second, "soak: how often to read the server's memory and goroutines")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -196,7 +208,39 @@ func loadCmd(args []string) error {
 			o.Turns = append(o.Turns, a)
 		}
 	}
-	rep, err := sim.Load(ctx, sim.LoadOptions{Call: o, Calls: *calls, Duration: *dur, Stagger: *stagger})
+	lo := sim.LoadOptions{Call: o, Calls: *calls, Duration: *dur, Stagger: *stagger}
+	switch {
+	case *ramp:
+		return rampRun(ctx, sim.RampOptions{Load: lo, Start: *start, Step: *step, Max: *maxCalls, StepDuration: *stepDur,
+			LateLimit: *lateLimit, ReplyLimit: *replyLimit, Retries: *retries})
+	case *soak > 0:
+		fmt.Printf("soak: %d calls of %v for %v\n", *calls, *dur, *soak)
+		rep, err := sim.Soak(ctx, sim.SoakOptions{Call: o, Calls: *calls, Duration: *soak, CallDuration: *dur, Sample: *sample})
+		if rep != nil {
+			fmt.Print(rep.String())
+		}
+		return err
+	}
+	rep, err := sim.Load(ctx, lo)
+	if rep != nil {
+		fmt.Print(rep.String())
+	}
+	return err
+}
+
+// rampRun runs a ramp, printing each step as a Markdown table row as it
+// ends, then the knee.
+func rampRun(ctx context.Context, ro sim.RampOptions) error {
+	mode := "echo (test signal)"
+	if ro.Load.Call.Turns != nil {
+		mode = fmt.Sprintf("full agent (%d scripted turns)", len(ro.Load.Call.Turns))
+	}
+	fmt.Printf("ramp: %s calls, %d → %d by %d, %v each; a step is good with ≤ %.3f%% of frames late (gap > 40 ms) and no failed call\n",
+		mode, max(ro.Start, ro.Step), ro.Max, ro.Step, ro.StepDuration, 100*ro.LateLimit)
+	fmt.Println("(the load tool runs on the same machine: its own CPU is the \"load tool CPU\" column)")
+	sim.WriteRampHeader(os.Stdout)
+	ro.OnStep = func(s sim.RampStep) { sim.WriteRampStep(os.Stdout, s) }
+	rep, err := sim.Ramp(ctx, ro)
 	if rep != nil {
 		fmt.Print(rep.String())
 	}

@@ -41,6 +41,12 @@ type LoadReport struct {
 	// Gaps between consecutive frames received, over every call.
 	GapP50, GapP99, GapMax time.Duration
 	GapsOver40ms           int
+	// Late counts the gaps a caller hears as a break in the audio: over
+	// 40 ms. With scripted calls (agent mode) the server is silent between
+	// replies, so only gaps up to 1 s count: longer ones are the caller's
+	// own turns. LateFraction is Late over all gaps.
+	Late         int
+	LateFraction float64
 
 	// Scripted calls (Call.Turns): end of the caller's speech → first
 	// audio of the reply, as the caller heard it.
@@ -61,6 +67,9 @@ type LoadReport struct {
 	ServerLatenessP99   time.Duration // from the outbound lateness histogram, bucket bound
 }
 
+// LateGap is the gap between two frames a caller hears as a break.
+const LateGap = 40 * time.Millisecond
+
 // Load runs the calls and returns the report. It stops by itself: every
 // call ends after Duration plus its tail.
 func Load(ctx context.Context, o LoadOptions) (*LoadReport, error) {
@@ -80,10 +89,7 @@ func Load(ctx context.Context, o LoadOptions) (*LoadReport, error) {
 		o.Call.Dialer = &websocket.Dialer{ReadBufferSize: 1024, WriteBufferSize: 1024, HandshakeTimeout: 30 * time.Second}
 	}
 	if o.Call.HTTPClient == nil {
-		o.Call.HTTPClient = &http.Client{
-			Timeout:   30 * time.Second,
-			Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 256},
-		}
+		o.Call.HTTPClient = defaultLoadClient()
 	}
 	if o.Call.Audio == nil && o.Call.Turns == nil {
 		o.Call.Audio = speechLike(twilio.Rate, o.Duration)
@@ -170,9 +176,15 @@ func Load(ctx context.Context, o LoadOptions) (*LoadReport, error) {
 	rep.GapP99 = Percentile(gaps, 99)
 	for _, g := range gaps {
 		rep.GapMax = max(rep.GapMax, g)
-		if g > 40*time.Millisecond {
+		if g > LateGap {
 			rep.GapsOver40ms++
+			if o.Call.Turns == nil || g <= time.Second {
+				rep.Late++
+			}
 		}
+	}
+	if len(gaps) > 0 {
+		rep.LateFraction = float64(rep.Late) / float64(len(gaps))
 	}
 	return rep, ctx.Err()
 }
@@ -186,8 +198,9 @@ func (r *LoadReport) String() string {
 	}
 	fmt.Fprintf(&b, "frames: sent %d, received %d; server lost %.0f, dropped %.0f\n",
 		r.FramesSent, r.FramesReceived, r.ServerFramesLost, r.ServerFramesDropped)
-	fmt.Fprintf(&b, "outbound frame gap at the caller: p50 %v, p99 %v, max %v, over 40 ms: %d\n",
-		r.GapP50.Round(10*time.Microsecond), r.GapP99.Round(10*time.Microsecond), r.GapMax.Round(10*time.Microsecond), r.GapsOver40ms)
+	fmt.Fprintf(&b, "outbound frame gap at the caller: p50 %v, p99 %v, max %v, over 40 ms: %d (late: %d, %.3f%%)\n",
+		r.GapP50.Round(10*time.Microsecond), r.GapP99.Round(10*time.Microsecond), r.GapMax.Round(10*time.Microsecond), r.GapsOver40ms,
+		r.Late, 100*r.LateFraction)
 	fmt.Fprintf(&b, "server pacing lateness p99 ≤ %v\n", r.ServerLatenessP99)
 	if r.Replies+r.NoReply > 0 {
 		fmt.Fprintf(&b, "agent replies: %d (none: %d); end of caller speech → first reply audio: p50 %v, p95 %v\n",
@@ -198,6 +211,16 @@ func (r *LoadReport) String() string {
 			r.Window.Round(time.Millisecond), 100*r.ServerCPU, 100*r.ServerCPUPerCall, r.ServerRSS/(1<<20), r.ServerGoroutines, 100*r.LoadCPU)
 	}
 	return b.String()
+}
+
+// defaultLoadClient posts webhooks and scrapes metrics for a load run:
+// connections are reused, and capped so that hundreds of calls starting
+// together do not open hundreds of sockets at once.
+func defaultLoadClient() *http.Client {
+	return &http.Client{
+		Timeout:   30 * time.Second,
+		Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 256},
+	}
 }
 
 func sleepUntil(ctx context.Context, t time.Time) {
