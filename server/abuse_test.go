@@ -105,8 +105,10 @@ func (ts *testServer) realCall(t *testing.T, d time.Duration) (wait func() *sim.
 }
 
 // checkCallTiming asserts that the call heard its audio with ordinary frame
-// timing: nearly every frame came back, and late frames (a gap over 40 ms,
-// audible) are rare. The bound is generous: the machine is shared.
+// timing: nearly every frame came back, late frames (a gap over 40 ms,
+// audible) are rare and the stream never stalled. The bounds are generous:
+// `make test` shares the 2 cores with other packages' tests, and a quiet
+// run has 0–3 late gaps in ~280.
 func checkCallTiming(t *testing.T, res *sim.Result) {
 	t.Helper()
 	late := 0
@@ -120,8 +122,11 @@ func checkCallTiming(t *testing.T, res *sim.Result) {
 	if res.FramesReceived < res.FramesSent*9/10 {
 		t.Errorf("the real call received %d frames of %d sent", res.FramesReceived, res.FramesSent)
 	}
-	if len(res.Gaps) == 0 || late*20 > len(res.Gaps) {
-		t.Errorf("the real call had %d of %d gaps over 40 ms, want under 5 %%", late, len(res.Gaps))
+	if len(res.Gaps) == 0 || late*10 > len(res.Gaps) {
+		t.Errorf("the real call had %d of %d gaps over 40 ms, want under 10 %%", late, len(res.Gaps))
+	}
+	if res.MaxGap() > time.Second {
+		t.Errorf("the real call stalled for %v", res.MaxGap())
 	}
 }
 
