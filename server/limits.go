@@ -134,6 +134,37 @@ type limitedConn struct {
 	once sync.Once
 }
 
+// SetWriteBuffer, SetReadBuffer and ReadFrom reach the TCP connection
+// underneath: code that tunes a socket asserts these methods (not
+// *net.TCPConn), and net/http's sendfile path uses ReadFrom.
+func (c *limitedConn) SetWriteBuffer(n int) error {
+	if b, ok := c.Conn.(interface{ SetWriteBuffer(int) error }); ok {
+		return b.SetWriteBuffer(n)
+	}
+	return nil
+}
+
+func (c *limitedConn) SetReadBuffer(n int) error {
+	if b, ok := c.Conn.(interface{ SetReadBuffer(int) error }); ok {
+		return b.SetReadBuffer(n)
+	}
+	return nil
+}
+
+func (c *limitedConn) ReadFrom(r io.Reader) (int64, error) {
+	if rf, ok := c.Conn.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(struct{ io.Writer }{c.Conn}, r)
+}
+
+func (c *limitedConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
 func (c *limitedConn) Close() error {
 	err := c.Conn.Close()
 	c.once.Do(func() { c.l.release(c.ip) })

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -118,7 +117,7 @@ func (s *Server) apiListen(w http.ResponseWriter, r *http.Request, c *caller) er
 }
 
 func smallSendBuffer(conn *websocket.Conn) {
-	if tc, ok := conn.NetConn().(*net.TCPConn); ok {
+	if tc, ok := conn.NetConn().(interface{ SetWriteBuffer(int) error }); ok {
 		_ = tc.SetWriteBuffer(liveSendBuffer)
 	}
 }
