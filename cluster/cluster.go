@@ -102,6 +102,9 @@ type Options struct {
 	// Timers, if set, is called when another node scheduled a retention
 	// timer: the local scheduler should look at the store again.
 	Timers func()
+	// Serve, if set, answers requests other nodes forward to this one
+	// (see Forward): supervisors' actions on this node's calls.
+	Serve func(ctx context.Context, req Request) Reply
 	// Log receives the node's reports. Default slog.Default().
 	Log *slog.Logger
 	// Now is the clock. Default time.Now.
@@ -302,8 +305,9 @@ type event struct {
 // call it after the node's calls have ended. It returns nil when ctx ends.
 func (n *Node) Run(ctx context.Context) error {
 	n.log.Info("cluster node started", "heartbeat", n.opts.Heartbeat, "timeout", n.opts.Timeout)
-	subDone := make(chan struct{})
-	go func() { defer close(subDone); n.subscribe(ctx) }()
+	subDone := make(chan struct{}, 2)
+	go func() { defer func() { subDone <- struct{}{} }(); n.subscribe(ctx) }()
+	go func() { defer func() { subDone <- struct{}{} }(); n.serveForwarded(ctx) }()
 	// Calls a previous life of this node left in the registry died with it.
 	if err := n.reap(ctx, n.opts.ID, true); err != nil && ctx.Err() == nil {
 		n.log.Warn("cluster: reaping this node's previous life", "err", err)
@@ -319,6 +323,7 @@ func (n *Node) Run(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
+			<-subDone
 			<-subDone
 			n.leave()
 			return nil

@@ -265,3 +265,24 @@ func TestRedisOutageReapsNobody(t *testing.T) {
 	}
 	_ = b
 }
+
+func TestForward(t *testing.T) {
+	addr := redistest.Start(t)
+	a := startNode(t, addr, "node-a", nil, Options{Serve: func(ctx context.Context, req Request) Reply {
+		return Reply{Status: 202, ContentType: "text/plain", Body: []byte(req.Method + " " + req.Path + " " + req.Authorization + " " + string(req.Body))}
+	}})
+	b := startNode(t, addr, "node-b", nil, Options{})
+	var rep Reply
+	waitUntil(t, "node A to answer", func() bool {
+		var err error
+		rep, err = b.Forward(context.Background(), "node-a", Request{Method: "POST", Path: "/v1/calls/x/hangup", Authorization: "Bearer k", Body: []byte("{}")})
+		return err == nil
+	})
+	if rep.Status != 202 || string(rep.Body) != "POST /v1/calls/x/hangup Bearer k {}" {
+		t.Errorf("reply %d %q", rep.Status, rep.Body)
+	}
+	if _, err := b.Forward(context.Background(), "node-gone", Request{Method: "POST", Path: "/"}); err != ErrNoNode {
+		t.Errorf("forward to a node that is not there: %v, want ErrNoNode", err)
+	}
+	_ = a
+}

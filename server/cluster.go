@@ -1,12 +1,17 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"io"
 	"net"
+	"net/http"
+	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -53,6 +58,7 @@ func (s *Server) setupCluster() error {
 		Timers:    s.wakeRetention,
 		Announce:  s.announceRemote,
 		Gone:      s.goneRemote,
+		Serve:     s.serveForwarded,
 		Log:       s.log.With("component", "cluster"),
 	})
 	if err != nil {
@@ -191,4 +197,118 @@ func (n notifyingTimers) Reschedule(ctx context.Context, id string, due time.Tim
 	}
 	n.node.TimersChanged()
 	return nil
+}
+
+// forwardedKey marks a request another node forwarded here, so that it is
+// never forwarded again.
+type forwardedKey struct{}
+
+// actionPath reports whether r is a supervisor's action on a call
+// (POST /v1/calls/{id}/whisper|transfer|hangup) and returns the call ID.
+func actionPath(r *http.Request) (string, bool) {
+	if r.Method != http.MethodPost {
+		return "", false
+	}
+	rest, ok := strings.CutPrefix(r.URL.Path, "/v1/calls/")
+	if !ok {
+		return "", false
+	}
+	id, action, ok := strings.Cut(rest, "/")
+	if !ok || !store.ValidCallID(id) {
+		return "", false
+	}
+	switch action {
+	case "whisper", "transfer", "hangup":
+		return id, true
+	}
+	return "", false
+}
+
+// forwardActions sends a supervisor's action on a call of another node to
+// that node (over Redis), which authenticates it again and acts; its
+// answer is this request's. Everything else goes to next.
+func (s *Server) forwardActions(next http.Handler) http.Handler {
+	if s.cluster.node == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, ok := actionPath(r)
+		if !ok || r.Context().Value(forwardedKey{}) != nil || r.Header.Get("Authorization") == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		s.mu.Lock()
+		_, local := s.live[id]
+		s.mu.Unlock()
+		if local {
+			next.ServeHTTP(w, r)
+			return
+		}
+		c, err := s.cluster.node.Lookup(r.Context(), id)
+		if err != nil || c.Node == s.cluster.node.ID() {
+			next.ServeHTTP(w, r) // not live anywhere: the handler answers 404
+			return
+		}
+		s.handle(func(w http.ResponseWriter, r *http.Request) error {
+			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
+			if err != nil {
+				return errorf(http.StatusRequestEntityTooLarge, "too_large", "request body too large", err)
+			}
+			rep, err := s.cluster.node.Forward(r.Context(), c.Node, cluster.Request{Method: r.Method, Path: r.URL.RequestURI(),
+				Authorization: r.Header.Get("Authorization"), ContentType: r.Header.Get("Content-Type"), Body: body})
+			if err != nil {
+				return errorf(http.StatusBadGateway, "node_unreachable", "the node of this call does not answer", err)
+			}
+			if rep.ContentType != "" {
+				w.Header().Set("Content-Type", rep.ContentType)
+			}
+			w.WriteHeader(rep.Status)
+			_, _ = w.Write(rep.Body)
+			return nil
+		}).ServeHTTP(w, r)
+	})
+}
+
+// serveForwarded runs a request another node forwarded through this
+// node's own handler (authentication included).
+func (s *Server) serveForwarded(ctx context.Context, req cluster.Request) cluster.Reply {
+	if _, ok := actionPath(&http.Request{Method: req.Method, URL: &url.URL{Path: strings.SplitN(req.Path, "?", 2)[0]}}); !ok {
+		return cluster.Reply{Status: http.StatusNotFound}
+	}
+	r, err := http.NewRequestWithContext(context.WithValue(ctx, forwardedKey{}, true), req.Method, req.Path, bytes.NewReader(req.Body))
+	if err != nil {
+		return cluster.Reply{Status: http.StatusBadRequest}
+	}
+	r.Header.Set("Authorization", req.Authorization)
+	if req.ContentType != "" {
+		r.Header.Set("Content-Type", req.ContentType)
+	}
+	r.RemoteAddr = "127.0.0.1:0" // another node of the cluster
+	rec := &recorder{header: http.Header{}, status: http.StatusOK}
+	s.handler.ServeHTTP(rec, r)
+	return cluster.Reply{Status: rec.status, ContentType: rec.header.Get("Content-Type"), Body: rec.body.Bytes()}
+}
+
+// recorder is the ResponseWriter of a forwarded request.
+type recorder struct {
+	header http.Header
+	status int
+	wrote  bool
+	body   bytes.Buffer
+}
+
+func (r *recorder) Header() http.Header { return r.header }
+
+func (r *recorder) WriteHeader(code int) {
+	if !r.wrote {
+		r.status, r.wrote = code, true
+	}
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	if r.body.Len()+len(b) > 64<<10 {
+		return 0, errors.New("server: forwarded reply too large")
+	}
+	return r.body.Write(b)
 }

@@ -94,7 +94,7 @@ func New(cfg *configs.Config, log *slog.Logger, opts ...Option) (*Server, error)
 	}
 	s.setupLive()
 	lim := edgeLimits(cfg.Server.Limits)
-	s.handler = limitBodies(s.routes(), int64(lim.MaxBody), lim.BodyTimeout)
+	s.handler = limitBodies(s.forwardActions(s.routes()), int64(lim.MaxBody), lim.BodyTimeout)
 	return s, nil
 }
 

@@ -257,6 +257,19 @@ func TestTwoNodes(t *testing.T) {
 		}
 		sup := listen(t, b.base, id, clinicKey)
 		waitFor(t, "the supervisor on B to hear the call", func() bool { return sup.loudAfter(time.Time{}) > 10 })
+		// A supervisor's action through B reaches the call on A: an echo
+		// call has no agent to whisper to (409 from A, not 404 from B);
+		// another business's key finds no such call.
+		whisper := `{"text": "offer the discount"}`
+		if got := apiStatus(b.base+"/v1/calls/"+id+"/whisper", clinicKey, whisper); got != http.StatusConflict {
+			t.Errorf("whisper through B to the call on A: %d, want 409 no_agent from A", got)
+		}
+		if got := apiStatus(b.base+"/v1/calls/"+id+"/whisper", briefKey, whisper); got != http.StatusNotFound {
+			t.Errorf("whisper with another business's key: %d, want 404", got)
+		}
+		if got := apiStatus(b.base+"/v1/calls/"+id+"/whisper", "", whisper); got != http.StatusUnauthorized {
+			t.Errorf("whisper without a key: %d, want 401", got)
+		}
 
 		time.Sleep(time.Second)
 		rdb.Restart()
