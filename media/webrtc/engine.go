@@ -40,6 +40,15 @@ type Metrics interface {
 type SessionOptions struct {
 	Metrics Metrics
 	Logger  *slog.Logger
+	// Sent, if set, is called by the pacer with each frame of queued audio
+	// (PCM16 at OutputRate, 20 ms) right after it was written to the track:
+	// what the caller hears, when they hear it (a recording taps here). at
+	// is the frame's place on the call's clock: its slot's start, counted
+	// from the moment the connection was up, where In's first frame of
+	// caller audio sits too. Slots with nothing queued, which the pacer
+	// fills with silence, are not reported. It must not block or keep the
+	// slice.
+	Sent func(pcm []int16, at time.Duration)
 }
 
 // Engine answers offers with PeerConnections that share one configuration.

@@ -3,6 +3,7 @@ package webrtc
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/pion/rtp"
 	pion "github.com/pion/webrtc/v4"
@@ -10,12 +11,19 @@ import (
 	"github.com/frontdesk/frontdesk/media"
 )
 
-// inbound turns one remote track's RTP into 16 kHz 20 ms frames. Owned by
-// the read loop.
+// inbound turns one remote track's RTP into 16 kHz 20 ms frames on the
+// call's real-time clock. Owned by the read loop.
+//
+// The caller's stream is the call's clock (the recording's position, the
+// agent's endpointing), so it must not stop when the peer stops sending:
+// a sender in discontinuous transmission, a muted or stalled one, or one
+// whose first packet is slow to come. When nothing has arrived for
+// fillDelay, idle delivers silence for the time that has passed; a packet
+// that then arrives goes after it.
 type inbound struct {
 	opus  *OpusDecoder     // Opus, straight to 16 kHz
 	rs    *media.Resampler // PCMU: 8 → 16 kHz
-	clock int              // RTP clock rate
+	clock int              // RTP clock rate; 0 until setCodec
 	dec   []int16          // one packet at the codec's rate
 	pcm   []int16          // one packet at 16 kHz
 	frame media.In         // the frame being filled
@@ -24,43 +32,63 @@ type inbound struct {
 	lastSeq uint16
 	lastTS  uint32
 	extTS   int64 // RTP timestamp since the first packet, unwrapped
-	pos     int64 // 16 kHz samples delivered or pending since the first packet
+	pos     int64 // 16 kHz samples delivered or pending since the stream began
+	// base is the position of the sender's first packet's timestamp; it
+	// moves on when idle's silence ran past the sender's timeline (a
+	// sender that paused without advancing its timestamps).
+	base int64
+
+	heardAt  time.Time // when the last packet arrived (the stream's start before any)
+	heardPos int64     // pos right after it
 }
 
-func newInbound(mime string, clock int) (*inbound, error) {
-	in := &inbound{clock: clock}
+// fillDelay is how long the read loop waits for a packet before it
+// delivers silence in its place: long enough to ride out network jitter,
+// short enough for the agent to notice the caller went quiet.
+const fillDelay = 100 * time.Millisecond
+
+// newInbound starts a caller stream at start (the connection's) with no
+// codec yet: until setCodec it can only fill silence.
+func newInbound(start time.Time) *inbound {
+	in := &inbound{heardAt: start}
 	in.frame.Kind = media.InAudio
 	in.frame.Rate = pipelineRate
+	return in
+}
+
+// setCodec prepares the decoder of the remote track's codec.
+func (in *inbound) setCodec(mime string, clock int) error {
+	if clock <= 0 {
+		return fmt.Errorf("webrtc: inbound clock rate %d", clock)
+	}
 	switch {
 	case strings.EqualFold(mime, pion.MimeTypeOpus):
 		d, err := NewOpusDecoder(pipelineRate)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		in.opus = d
 		in.pcm = make([]int16, d.MaxSamples())
 	case strings.EqualFold(mime, pion.MimeTypePCMU):
 		rs, err := media.NewResampler(pcmuRate, pipelineRate)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		in.rs = rs
 		in.dec = make([]int16, maxPacketBytes)
 		in.pcm = make([]int16, 0, rs.MaxOutput(maxPacketBytes))
 	default:
-		return nil, fmt.Errorf("webrtc: inbound codec %s not supported", mime)
+		return fmt.Errorf("webrtc: inbound codec %s not supported", mime)
 	}
-	if in.clock <= 0 {
-		return nil, fmt.Errorf("webrtc: inbound clock rate %d", clock)
-	}
-	return in, nil
+	in.clock = clock
+	return nil
 }
 
-// receive decodes one packet and delivers the whole frames it completes.
-// Packets that arrive late (behind the last one) are dropped; a gap in the
-// timestamps (loss, or a sender's discontinuous transmission) becomes
-// silence, so the caller's audio keeps its timing.
-func (in *inbound) receive(s *Session, p *rtp.Packet) {
+// receive decodes one packet, which arrived at now, and delivers the whole
+// frames it completes. Packets that arrive late (behind the last one) are
+// dropped; a gap in the timestamps (loss, or a sender's discontinuous
+// transmission) becomes silence, so the caller's audio keeps its timing.
+func (in *inbound) receive(s *Session, p *rtp.Packet, now time.Time) {
 	if in.started {
 		d := int16(p.SequenceNumber - in.lastSeq)
 		if d <= 0 {
@@ -71,6 +99,8 @@ func (in *inbound) receive(s *Session, p *rtp.Packet) {
 			s.metrics.FramesLost(int(d - 1))
 		}
 		in.extTS += int64(int32(p.Timestamp - in.lastTS))
+	} else {
+		in.base = in.pos // after whatever idle filled before the first packet
 	}
 	in.started = true
 	in.lastSeq, in.lastTS = p.SequenceNumber, p.Timestamp
@@ -88,13 +118,35 @@ func (in *inbound) receive(s *Session, p *rtp.Packet) {
 		pcm = in.rs.Process(in.pcm[:0], in.dec[:n])
 	}
 
-	// Fill a gap before this packet with silence, up to a second of it.
-	want := in.extTS * pipelineRate / int64(in.clock)
+	// Fill a gap before this packet with silence, up to a second of it. A
+	// packet behind the stream (idle filled its time already) goes next,
+	// and the sender's timeline is re-based there.
+	want := in.base + in.extTS*pipelineRate/int64(in.clock)
 	if gap := want - in.pos; gap > int64(pipelineFrame) {
 		gap = min(gap, int64(maxLostFramesConcealed*pipelineFrame))
 		in.silence(s, int(gap))
+	} else if gap < 0 {
+		in.base -= gap
 	}
 	in.push(s, pcm)
+	in.heardAt, in.heardPos = now, in.pos
+}
+
+// idle delivers silence for the time since the last packet beyond
+// fillDelay, in whole frames, and returns when it will next have some to
+// deliver if nothing arrives.
+func (in *inbound) idle(s *Session, now time.Time) (next time.Time) {
+	quiet := now.Sub(in.heardAt) - fillDelay
+	if quiet > 0 {
+		target := in.heardPos + int64(quiet)*pipelineRate/int64(time.Second)
+		if n := target - in.pos - (target-in.pos+int64(in.frame.N))%int64(pipelineFrame); n > 0 {
+			in.silence(s, int(n))
+		}
+	}
+	// The next frame is due when the stream's time reaches the end of the
+	// frame being filled.
+	end := in.pos - int64(in.frame.N) + int64(pipelineFrame)
+	return in.heardAt.Add(fillDelay + media.Duration(pipelineRate, int(end-in.heardPos)))
 }
 
 func (in *inbound) silence(s *Session, n int) {

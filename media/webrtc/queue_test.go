@@ -1,6 +1,7 @@
 package webrtc
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -31,6 +32,12 @@ func testSession(t testing.TB, codec string, rate int) *Session {
 		}
 	})
 	return s
+}
+
+// codecInbound is an inbound stream started now with its codec set.
+func codecInbound(mime string, clock int) (*inbound, error) {
+	in := newInbound(time.Now())
+	return in, in.setCodec(mime, clock)
 }
 
 func drainIn(s *Session) []media.In {
@@ -151,15 +158,16 @@ func TestFramePathAllocs(t *testing.T) {
 	}
 
 	s := testSession(t, pion.MimeTypePCMU, pcmuRate)
-	in, err := newInbound(pion.MimeTypePCMU, pcmuRate)
+	in, err := codecInbound(pion.MimeTypePCMU, pcmuRate)
 	if err != nil {
 		t.Fatal(err)
 	}
 	pkt := &rtp.Packet{Header: rtp.Header{SequenceNumber: 1}, Payload: make([]byte, 160)}
+	now := time.Now()
 	a := testing.AllocsPerRun(200, func() {
 		pkt.SequenceNumber++
 		pkt.Timestamp += 160
-		in.receive(s, pkt)
+		in.receive(s, pkt, now)
 		for len(s.in) > 0 {
 			<-s.in
 		}
@@ -171,7 +179,7 @@ func TestFramePathAllocs(t *testing.T) {
 
 func TestInboundGapsBecomeSilence(t *testing.T) {
 	s := testSession(t, pion.MimeTypePCMU, pcmuRate)
-	in, err := newInbound(pion.MimeTypePCMU, pcmuRate)
+	in, err := codecInbound(pion.MimeTypePCMU, pcmuRate)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +187,7 @@ func TestInboundGapsBecomeSilence(t *testing.T) {
 	media.EncodeUlaw(tone, media.Sine(pcmuRate, 400, media.FrameDuration, 0.5))
 	var frames []media.In
 	send := func(seq uint16, ts uint32) {
-		in.receive(s, &rtp.Packet{Header: rtp.Header{SequenceNumber: seq, Timestamp: ts}, Payload: tone})
+		in.receive(s, &rtp.Packet{Header: rtp.Header{SequenceNumber: seq, Timestamp: ts}, Payload: tone}, time.Now())
 		frames = append(frames, drainIn(s)...)
 	}
 	send(100, 8000)
@@ -202,6 +210,78 @@ func TestInboundGapsBecomeSilence(t *testing.T) {
 	}
 	if st := s.Stats(); st.FramesLost != 2 || st.FramesIn != int64(len(frames)) {
 		t.Errorf("stats %+v, want 2 lost", st)
+	}
+}
+
+// The caller's stream keeps real time when the peer sends nothing: before
+// its first packet, while it pauses without advancing its timestamps (the
+// audio then comes after the silence), and in discontinuous transmission
+// (the timestamps jump: the audio lands where they say, not twice as late).
+func TestInboundIdleKeepsTime(t *testing.T) {
+	s := testSession(t, pion.MimeTypePCMU, pcmuRate)
+	t0 := time.Now()
+	in := newInbound(t0)
+	at := func(d time.Duration) time.Time { return t0.Add(d) }
+	const ms = time.Millisecond
+	var frames []media.In
+	collect := func() { frames = append(frames, drainIn(s)...) }
+	loud := make([]byte, 160)
+	media.EncodeUlaw(loud, media.Sine(pcmuRate, 400, media.FrameDuration, 0.5))
+	send := func(seq uint16, ts uint32, when time.Duration) {
+		in.receive(s, &rtp.Packet{Header: rtp.Header{SequenceNumber: seq, Timestamp: ts}, Payload: loud}, at(when))
+		collect()
+	}
+	// positions, in 20 ms frames, of the loud frames delivered
+	loudAt := func() []int {
+		var out []int
+		for i, f := range frames {
+			if media.RMS(f.PCM()) > 1000 {
+				out = append(out, i)
+			}
+		}
+		return out
+	}
+
+	// No packet yet: nothing within fillDelay, then a frame per 20 ms.
+	if next := in.idle(s, at(50*ms)); !next.Equal(at(120 * ms)) {
+		t.Errorf("next fill at %v, want 120ms", next.Sub(t0))
+	}
+	collect()
+	if len(frames) != 0 {
+		t.Fatalf("%d frames within fillDelay, want none", len(frames))
+	}
+	in.idle(s, at(165*ms))
+	collect()
+	if len(frames) != 3 {
+		t.Fatalf("%d frames 165 ms after the start, want 3 of silence", len(frames))
+	}
+	if err := in.setCodec(pion.MimeTypePCMU, pcmuRate); err != nil {
+		t.Fatal(err)
+	}
+	// The first packet goes after the silence; four more at 20 ms.
+	for i := range 5 {
+		send(uint16(100+i), uint32(8000+160*i), 170*ms+time.Duration(i)*20*ms)
+	}
+	// The sender pauses 300 ms with no timestamp jump (a stalled sender):
+	// silence fills the pause beyond fillDelay, and the audio goes after.
+	in.idle(s, at(250*ms+300*ms))
+	collect()
+	send(105, 8000+160*5, 550*ms)
+	// Then discontinuous transmission: the next packet's timestamp is 400
+	// ms on, and it comes 400 ms later. Silence fills 300 ms of it while
+	// waiting, the packet the rest.
+	in.idle(s, at(550*ms+400*ms))
+	collect()
+	send(106, 8000+160*5+8*400, 950*ms)
+
+	want := []int{3, 4, 5, 6, 7, 18, 38}
+	if got := loudAt(); !slices.Equal(got, want) {
+		t.Errorf("loud frames at %v, want %v (of %d frames)", got, want, len(frames))
+	}
+	for i, f := range frames {
+		if want := time.Duration(i) * media.FrameDuration; f.Timestamp != want {
+			t.Fatalf("frame %d: timestamp %v, want %v", i, f.Timestamp, want)
+		}
 	}
 }
 
@@ -250,16 +330,17 @@ func BenchmarkInboundOpus(b *testing.B) {
 		b.Fatal(err)
 	}
 	s := testSession(b, pion.MimeTypePCMU, pcmuRate)
-	in, err := newInbound(pion.MimeTypeOpus, opusClock)
+	in, err := codecInbound(pion.MimeTypeOpus, opusClock)
 	if err != nil {
 		b.Fatal(err)
 	}
 	pkt := &rtp.Packet{Payload: buf[:n]}
+	now := time.Now()
 	b.ReportAllocs()
 	for b.Loop() {
 		pkt.SequenceNumber++
 		pkt.Timestamp += 960
-		in.receive(s, pkt)
+		in.receive(s, pkt, now)
 		for len(s.in) > 0 {
 			<-s.in
 		}
@@ -305,6 +386,76 @@ func TestLimitOpusBandwidth(t *testing.T) {
 	} {
 		if got := limitOpusBandwidth(tc.in); got != tc.want {
 			t.Errorf("limitOpusBandwidth(%q)\n got %q\nwant %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// Sent sees every queued frame as the pacer writes it, in order and before
+// the mark after it is echoed, and nothing for the slots the pacer fills
+// with silence; the tap adds no allocation to the frame path.
+func TestSentTap(t *testing.T) {
+	for _, tc := range []struct {
+		mime string
+		rate int
+	}{{pion.MimeTypePCMU, pcmuRate}, {pion.MimeTypeOpus, pipelineRate}} {
+		if tc.mime == pion.MimeTypeOpus && !OpusEncoderAvailable {
+			continue
+		}
+		s := testSession(t, tc.mime, tc.rate)
+		var got []int16
+		var ats []time.Duration
+		var marksSeen []int // frames tapped when each mark was echoed
+		s.sent = func(pcm []int16, at time.Duration) {
+			if len(pcm) != media.SamplesPerFrame(tc.rate) {
+				t.Errorf("%s: tapped %d samples, want one frame", tc.mime, len(pcm))
+			}
+			got = append(got, pcm...)
+			ats = append(ats, at)
+		}
+		tone := media.Sine(tc.rate, 440, 90*time.Millisecond, 0.5) // 4.5 frames
+		s.Play(tone)
+		s.Mark("m")
+		now := time.Now()
+		s.origin = now.Add(-time.Second)
+		for i := range 8 { // 5 frames of audio, then 3 silent slots
+			slot := now.Add(time.Duration(i) * media.FrameDuration)
+			s.sendSlot(slot, slot, nil)
+			for _, ev := range drainIn(s) {
+				if ev.Kind == media.InMark {
+					marksSeen = append(marksSeen, len(got)/media.SamplesPerFrame(tc.rate))
+				}
+			}
+		}
+		want := append(tone[:len(tone):len(tone)], make([]int16, 5*media.SamplesPerFrame(tc.rate)-len(tone))...)
+		if len(got) != len(want) {
+			t.Fatalf("%s: tapped %d samples, want %d (5 frames, none for the silent slots)", tc.mime, len(got), len(want))
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("%s: tapped sample %d = %d, want %d", tc.mime, i, got[i], want[i])
+			}
+		}
+		for i, at := range ats {
+			if want := time.Second + time.Duration(i)*media.FrameDuration; at != want {
+				t.Errorf("%s: frame %d tapped at %v, want its slot's %v", tc.mime, i, at, want)
+			}
+		}
+		if len(marksSeen) != 1 || marksSeen[0] != 5 {
+			t.Errorf("%s: mark echoed after %v tapped frames, want [5]", tc.mime, marksSeen)
+		}
+
+		var n int
+		s.sent = func(pcm []int16, _ time.Duration) { n += len(pcm) }
+		frame := media.Sine(tc.rate, 300, media.FrameDuration, 0.3)
+		s.Play(make([]int16, tc.rate))
+		if a := testing.AllocsPerRun(200, func() {
+			s.Play(frame)
+			s.sendSlot(now, now, nil)
+		}); a != 0 {
+			t.Errorf("%s: %.1f allocations per tapped frame, want 0", tc.mime, a)
+		}
+		if n == 0 {
+			t.Errorf("%s: the tap saw nothing", tc.mime)
 		}
 	}
 }

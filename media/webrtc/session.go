@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
 	"time"
@@ -38,6 +39,7 @@ type Session struct {
 	cfg       Config
 	metrics   Metrics
 	log       *slog.Logger
+	sent      func(pcm []int16, at time.Duration) // SessionOptions.Sent, or nil
 	track     *pion.TrackLocalStaticSample
 	sender    *pion.RTPSender
 	codec     string // outbound MIME type
@@ -51,6 +53,11 @@ type Session struct {
 	hangup    chan struct{}
 
 	connectedOnce, endedOnce, hangupOnce, closeOnce, encOnce sync.Once
+
+	// set by Run before its loops start: the call's time zero, when the
+	// connection was up; the pacer's first slot and the caller's stream
+	// start there
+	origin time.Time
 
 	// owned by the pacer
 	enc       *OpusEncoder
@@ -91,6 +98,7 @@ func newSession(pc *pion.PeerConnection, cfg Config, opts SessionOptions, codec 
 		cfg:       cfg,
 		metrics:   opts.Metrics,
 		log:       opts.Logger,
+		sent:      opts.Sent,
 		codec:     codec,
 		outRate:   rate,
 		outFrame:  media.SamplesPerFrame(rate),
@@ -320,6 +328,7 @@ func (s *Session) Run(ctx context.Context) error {
 	case <-ctx.Done():
 		return nil
 	}
+	s.origin = time.Now()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -349,31 +358,62 @@ func (s *Session) readRTCP() {
 	}
 }
 
-// readLoop waits for the peer's audio track and decodes it into In.
+// readLoop waits for the peer's audio track and decodes it into In. From
+// the moment the connection is up it keeps the caller's stream at real
+// time: silence stands in for packets that do not come (inbound.idle).
 func (s *Session) readLoop(ctx context.Context) {
+	in := newInbound(s.origin)
+	idle := time.NewTimer(time.Until(in.idle(s, time.Now())))
+	defer idle.Stop()
 	var t *pion.TrackRemote
-	select {
-	case t = <-s.remote:
-	case <-ctx.Done():
-		return
+	for t == nil {
+		select {
+		case t = <-s.remote:
+		case <-ctx.Done():
+			return
+		case now := <-idle.C:
+			idle.Reset(time.Until(in.idle(s, now)))
+		}
 	}
-	in, err := newInbound(t.Codec().MimeType, int(t.Codec().ClockRate))
-	if err != nil {
+	if err := in.setCodec(t.Codec().MimeType, int(t.Codec().ClockRate)); err != nil {
 		s.log.Warn("webrtc: inbound audio ignored", "err", err)
 		return
 	}
 	buf := make([]byte, maxPacketBytes)
 	var pkt rtp.Packet
+	// The read deadline is moved only when it passes, not per packet: idle
+	// knows whether the time since the last packet calls for silence. A
+	// passed deadline fails a read even with packets waiting (this process
+	// was descheduled, not the caller quiet), so a timeout first probes for
+	// them with a short read.
+	_ = t.SetReadDeadline(in.idle(s, time.Now()))
+	probed := false
 	for {
 		n, _, err := t.Read(buf)
+		now := time.Now()
 		if err != nil {
-			return
+			var ne net.Error
+			if !errors.As(err, &ne) || !ne.Timeout() {
+				return
+			}
+			if !probed {
+				probed = true
+				_ = t.SetReadDeadline(now.Add(time.Millisecond))
+				continue
+			}
+			probed = false
+			_ = t.SetReadDeadline(in.idle(s, now))
+			continue
 		}
 		if err := pkt.Unmarshal(buf[:n]); err != nil {
 			s.count(func(st *media.Stats) { st.Unknown++ })
-			continue
+		} else {
+			in.receive(s, &pkt, now)
 		}
-		in.receive(s, &pkt)
+		if probed {
+			probed = false
+			_ = t.SetReadDeadline(in.idle(s, now)) // after receive: nothing to fill
+		}
 	}
 }
 
@@ -405,7 +445,7 @@ func (s *Session) count(f func(*media.Stats)) {
 // stream and nothing waits ahead of the caller's ear. It sleeps until the
 // exact instant the next slot is due.
 func (s *Session) pace(ctx context.Context) {
-	next := time.Now()
+	next := s.origin
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	var marks []string
@@ -454,6 +494,9 @@ func (s *Session) sendSlot(slot, now time.Time, marks []string) []string {
 	s.write()
 	if audio {
 		s.metrics.FrameOut(max(late, 0))
+		if s.sent != nil {
+			s.sent(s.cur, slot.Sub(s.origin))
+		}
 	}
 	s.mu.Lock()
 	marks = s.popMarksLocked(marks[:0])
