@@ -54,8 +54,12 @@ type Options struct {
 	// in the offered codec (load runs encode once for every caller).
 	Packets [][]byte
 	// Tail is how long the caller stays on the line after its audio,
-	// listening. Default 2s.
+	// listening. It sends silence meanwhile, as a browser with an open
+	// microphone does. Default 2s.
 	Tail time.Duration
+	// Quiet sends nothing during Tail, as a sender in discontinuous
+	// transmission or a WHIP client that stops does.
+	Quiet bool
 	// Record decodes what the caller hears into Result.Out; load runs turn
 	// it off and only time the packets.
 	Record bool
@@ -79,7 +83,7 @@ type Result struct {
 	// Connect is how long signaling and ICE took.
 	Connect time.Duration
 
-	FramesSent     int
+	FramesSent     int // of Audio (or Packets); the silence of Tail is not counted
 	FramesReceived int
 	// Gaps are the intervals between consecutive packets received.
 	Gaps []time.Duration
@@ -177,6 +181,14 @@ func Call(ctx context.Context, o Options) (*Result, error) {
 			return nil, err
 		}
 	}
+	var silence []byte
+	if !o.Quiet {
+		p, err := Encode(o.Codec, make([]int16, media.SamplesPerFrame(Rate)))
+		if err != nil {
+			return nil, err
+		}
+		silence = p[0]
+	}
 	pc, err := NewPeerConnection(o.Codec, o.IPs)
 	if err != nil {
 		return nil, fmt.Errorf("sim: peer connection: %w", err)
@@ -265,14 +277,7 @@ func Call(ctx context.Context, o Options) (*Result, error) {
 		}
 	}()
 	go func() { defer wg.Done(); c.receive(rctx) }()
-	sendErr := c.send(ctx, track, packets)
-	if sendErr == nil {
-		select {
-		case <-time.After(o.Tail):
-		case <-ctx.Done():
-		case <-c.ended:
-		}
-	}
+	sendErr := c.send(ctx, track, packets, silence)
 	if !o.NoHangup {
 		c.hangup()
 	}
@@ -377,15 +382,20 @@ func (c *caller) hangup() {
 	}
 }
 
-// send writes one packet every 20 ms, on a deadline schedule.
-func (c *caller) send(ctx context.Context, track *pion.TrackLocalStaticSample, packets [][]byte) error {
+// send writes one packet every 20 ms, on a deadline schedule, then
+// silence (or, without it, nothing) for the tail.
+func (c *caller) send(ctx context.Context, track *pion.TrackLocalStaticSample, packets [][]byte, silence []byte) error {
 	start := time.Now()
 	c.mu.Lock()
 	c.t0 = start
 	c.mu.Unlock()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
-	for i, p := range packets {
+	tail := len(packets) + int(c.o.Tail/media.FrameDuration)
+	for i := 0; i < tail; i++ {
+		if i >= len(packets) && silence == nil {
+			timer.Reset(time.Until(start.Add(time.Duration(tail) * media.FrameDuration)))
+		}
 		select {
 		case <-ctx.Done():
 			return nil
@@ -393,12 +403,20 @@ func (c *caller) send(ctx context.Context, track *pion.TrackLocalStaticSample, p
 			return nil
 		case <-timer.C:
 		}
+		p := silence
+		if i < len(packets) {
+			p = packets[i]
+		} else if p == nil {
+			return nil // the tail has passed in silence
+		}
 		if err := track.WriteSample(pmedia.Sample{Data: p, Duration: media.FrameDuration}); err != nil {
 			return fmt.Errorf("sim: write: %w", err)
 		}
-		c.mu.Lock()
-		c.res.FramesSent++
-		c.mu.Unlock()
+		if i < len(packets) {
+			c.mu.Lock()
+			c.res.FramesSent++
+			c.mu.Unlock()
+		}
 		timer.Reset(time.Until(start.Add(time.Duration(i+1) * media.FrameDuration)))
 	}
 	return nil
