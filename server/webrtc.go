@@ -196,7 +196,8 @@ func (s *Server) startWebRTC(w http.ResponseWriter, r *http.Request, businessID,
 		w.Header().Set("Retry-After", "1")
 		return nil, nil, errorf(http.StatusServiceUnavailable, "busy", "too many calls", nil)
 	}
-	sess, err := rtc.engine.Answer(r.Context(), offer, webrtc.SessionOptions{Metrics: s.metrics, Logger: s.log})
+	tap := newRTCTap(s.log)
+	sess, err := rtc.engine.Answer(r.Context(), offer, webrtc.SessionOptions{Metrics: s.metrics, Logger: s.log, Sent: tap.sent})
 	if err != nil {
 		return nil, nil, s.offerError(err)
 	}
@@ -205,6 +206,9 @@ func (s *Server) startWebRTC(w http.ResponseWriter, r *http.Request, businessID,
 		sess.Close()
 		w.Header().Set("Retry-After", "1")
 		return nil, nil, errorf(http.StatusServiceUnavailable, "draining", "this node is shutting down", nil)
+	}
+	if err := tap.attach(c.data, sess.OutputRate()); err != nil {
+		c.log.Error("recording: no agent audio", "err", err)
 	}
 	rtc.sessions.Store(c.id, sess)
 	go func() {
