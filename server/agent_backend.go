@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"time"
@@ -74,7 +75,8 @@ func (b *storeBackend) Book(ctx context.Context, req tools.BookRequest) (schedul
 		return a, err
 	}
 	// The caller becomes (or stays) a lead, linked to the booking.
-	if l, _, err := b.st.Leads().Upsert(ctx, b.biz.ID, scheduling.Lead{Name: req.Name, Phone: req.Phone, Source: scheduling.SourceCall}); err == nil {
+	src := cmp.Or(req.Source, scheduling.SourceCall) // a WebRTC call's lead is "webrtc"
+	if l, _, err := b.st.Leads().Upsert(ctx, b.biz.ID, scheduling.Lead{Name: req.Name, Phone: req.Phone, Source: src}); err == nil {
 		_, _ = b.st.Leads().LinkAppointment(ctx, b.biz.ID, l.ID, a.ID)
 	}
 	if b.booked != nil {

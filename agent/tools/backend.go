@@ -42,7 +42,8 @@ type BookRequest struct {
 	Start      time.Time
 	Name       string
 	Phone      string
-	Reschedule string // appointment ID; empty for a new booking
+	Reschedule string                // appointment ID; empty for a new booking
+	Source     scheduling.LeadSource // the call's transport, for a lead the booking makes
 }
 
 // ServiceID returns the scheduling service ID Frontdesk uses for a

@@ -478,7 +478,7 @@ func (e *Executor) book(ctx context.Context, a BookAppointmentArgs) (BookResult,
 			return BookResult{}, err
 		}
 	}
-	appt, err := e.backend.Book(ctx, BookRequest{Service: svc.Name, Start: start, Name: name, Phone: phone, Reschedule: a.RescheduleID})
+	appt, err := e.backend.Book(ctx, BookRequest{Service: svc.Name, Start: start, Name: name, Phone: phone, Reschedule: a.RescheduleID, Source: e.source})
 	if err != nil {
 		var ce *scheduling.ConflictError
 		if errors.As(err, &ce) {
