@@ -6,15 +6,19 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/frontdesk/frontdesk/media"
 )
 
 // LoadOptions describe a load run: Calls concurrent callers, each speaking
-// Duration of audio, against a server in echo mode.
+// Duration of audio (Call.Audio, or a speech-like signal for an echo
+// server).
 type LoadOptions struct {
 	Call     Options       // template for every call (Server, Business, Codec, …)
 	Calls    int           // concurrent calls
@@ -22,6 +26,11 @@ type LoadOptions struct {
 	// Stagger spreads call starts evenly over this window; default
 	// min(5s, Duration/4).
 	Stagger time.Duration
+	// ReplyAfter, if set, is where on each caller's timeline its question
+	// ends: the callers then record what they hear (decoding costs the
+	// load process CPU) and the report has the reply latency, from there
+	// to the first speech heard after it.
+	ReplyAfter time.Duration
 }
 
 // LoadReport is what a load run measured.
@@ -47,6 +56,15 @@ type LoadReport struct {
 	// LatenessP99 is the server pacer's own lateness against its 20 ms
 	// grid (the upper bound of the histogram bucket holding the p99).
 	LatenessP99 time.Duration
+	// The server's CPU time over the whole run (set-up, greeting and
+	// replies included), and the run's wall time.
+	CPUSeconds float64
+	Elapsed    time.Duration
+
+	// With ReplyAfter: the reply latency at the caller, over the calls
+	// that heard a reply, and how many heard none.
+	ReplyP50, ReplyP95, ReplyMax time.Duration
+	NoReply                      int
 }
 
 // Load runs the calls and returns the report. Every call ends by itself
@@ -67,6 +85,7 @@ func Load(ctx context.Context, o LoadOptions) (*LoadReport, error) {
 	if o.Call.Codec == "" {
 		o.Call.Codec = Opus
 	}
+	o.Call.Record = o.Call.Record || o.ReplyAfter > 0
 	if o.Call.Packets == nil {
 		audio := o.Call.Audio
 		if audio == nil {
@@ -85,9 +104,10 @@ func Load(ctx context.Context, o LoadOptions) (*LoadReport, error) {
 	}
 	rep := &LoadReport{Calls: o.Calls}
 	var (
-		mu   sync.Mutex
-		gaps []time.Duration
-		wg   sync.WaitGroup
+		mu      sync.Mutex
+		gaps    []time.Duration
+		replies []time.Duration
+		wg      sync.WaitGroup
 	)
 	start := time.Now()
 	for i := range o.Calls {
@@ -116,6 +136,13 @@ func Load(ctx context.Context, o LoadOptions) (*LoadReport, error) {
 				rep.FramesReceived += res.FramesReceived
 				rep.Connect = max(rep.Connect, res.Connect)
 				gaps = append(gaps, res.Gaps...)
+				if o.ReplyAfter > 0 && err == nil {
+					if d, ok := FirstSpeech(res.Out, o.ReplyAfter); ok {
+						replies = append(replies, d)
+					} else {
+						rep.NoReply++
+					}
+				}
 			}
 		}()
 	}
@@ -135,10 +162,16 @@ func Load(ctx context.Context, o LoadOptions) (*LoadReport, error) {
 		}
 	}
 	wg.Wait()
+	rep.Elapsed = time.Since(start)
 	if after, err := scrape(ctx, o.Call.HTTPClient, metricsURL); err == nil {
+		rep.CPUSeconds = after["process_cpu_seconds_total"] - before["process_cpu_seconds_total"]
 		rep.FramesLost = after["frontdesk_frames_lost_total"] - before["frontdesk_frames_lost_total"]
 		rep.FramesDropped = after["frontdesk_frames_dropped_total"] - before["frontdesk_frames_dropped_total"]
 		rep.LatenessP99 = histogramQuantile(after, before, "frontdesk_outbound_frame_lateness_seconds", 0.99)
+	}
+	if len(replies) > 0 {
+		rep.ReplyP50, rep.ReplyP95 = Percentile(replies, 50), Percentile(replies, 95)
+		rep.ReplyMax = slices.Max(replies)
 	}
 	rep.GapP50 = Percentile(gaps, 50)
 	rep.GapP99 = Percentile(gaps, 99)
@@ -168,7 +201,28 @@ func (r *LoadReport) String() string {
 		fmt.Fprintf(&b, "steady window %v: CPU %.0f%% of a core (%.2f%% per call), RSS %.0f MiB, goroutines %.0f\n",
 			r.Window.Round(time.Millisecond), 100*r.CPU, 100*r.CPU/float64(r.Calls), r.RSS/(1<<20), r.Goroutines)
 	}
+	if r.Elapsed > 0 && r.CPUSeconds > 0 {
+		fmt.Fprintf(&b, "whole run %v: server CPU %.1f s (%.2f s per call, %.0f%% of a core on average)\n",
+			r.Elapsed.Round(time.Millisecond), r.CPUSeconds, r.CPUSeconds/float64(r.Calls), 100*r.CPUSeconds/r.Elapsed.Seconds())
+	}
+	if r.ReplyP50 > 0 || r.NoReply > 0 {
+		fmt.Fprintf(&b, "reply latency at the caller: p50 %v, p95 %v, max %v; calls with no reply: %d\n",
+			r.ReplyP50.Round(time.Millisecond), r.ReplyP95.Round(time.Millisecond), r.ReplyMax.Round(time.Millisecond), r.NoReply)
+	}
 	return b.String()
+}
+
+// FirstSpeech finds the first 20 ms of speech-like energy (RMS over 300)
+// in out (Rate, a caller's Result.Out) at or after after, and returns how
+// long after after it starts.
+func FirstSpeech(out []int16, after time.Duration) (time.Duration, bool) {
+	frame := Rate / 50
+	for i := media.Samples(Rate, after); i+frame <= len(out); i += frame {
+		if media.RMS(out[i:i+frame]) > 300 {
+			return media.Duration(Rate, i) - after, true
+		}
+	}
+	return 0, false
 }
 
 func sleepUntil(ctx context.Context, t time.Time) {
