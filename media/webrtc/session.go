@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"strings"
 	"sync"
@@ -65,6 +66,7 @@ type Session struct {
 	pkt       []byte
 	silentRun int    // silent frames encoded in a row
 	silentPkt []byte // the Opus packet of settled silence
+	skipped   int    // slots the pacer gave up on since the last write
 
 	mu       sync.Mutex
 	samples  []int16     // guarded by mu; queued audio, from sHead
@@ -457,7 +459,13 @@ func (s *Session) pace(ctx context.Context) {
 		}
 		now := time.Now()
 		if now.Sub(next) > maxBehind {
-			next = now // the process stalled: skip the missed slots
+			// The process stalled: skip the missed slots. The next packet
+			// says so (its RTP timestamp moves on by them), so the peer
+			// plays it when it is due, not right after the last one, and
+			// the caller's timeline stays the one Sent reports.
+			k := now.Sub(next) / media.FrameDuration
+			s.skipped += int(k)
+			next = next.Add(k * media.FrameDuration)
 		}
 		for !next.After(now) {
 			marks = s.sendSlot(next, now, marks[:0])
@@ -556,7 +564,9 @@ func (s *Session) write() {
 			s.silentPkt = append(s.silentPkt[:0], data...)
 		}
 	}
-	if err := s.track.WriteSample(pmedia.Sample{Data: data, Duration: media.FrameDuration}); err != nil {
+	skipped := uint16(min(s.skipped, math.MaxUint16))
+	s.skipped = 0
+	if err := s.track.WriteSample(pmedia.Sample{Data: data, Duration: media.FrameDuration, PrevDroppedPackets: skipped}); err != nil {
 		s.log.Debug("webrtc: write sample", "err", err)
 	}
 }
