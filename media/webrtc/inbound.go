@@ -38,6 +38,7 @@ type inbound struct {
 	// sender that paused without advancing its timestamps).
 	base int64
 
+	start    time.Time // the stream's position 0: when the connection was up
 	heardAt  time.Time // when the last packet arrived (the stream's start before any)
 	heardPos int64     // pos right after it
 }
@@ -47,10 +48,21 @@ type inbound struct {
 // short enough for the agent to notice the caller went quiet.
 const fillDelay = 100 * time.Millisecond
 
+// aheadSlack is how far the stream may run ahead of the wall clock before
+// quiet audio is dropped to bring it back: packets held up longer than
+// fillDelay (a stalled network or process) arrive after idle has filled
+// their time, and pushing them after it moves the caller's clock ahead of
+// the agent's.
+const aheadSlack = 40 * time.Millisecond
+
+// quietRMS is the level below which caller audio may be dropped to catch
+// up: room noise, not speech.
+const quietRMS = 200
+
 // newInbound starts a caller stream at start (the connection's) with no
 // codec yet: until setCodec it can only fill silence.
 func newInbound(start time.Time) *inbound {
-	in := &inbound{heardAt: start}
+	in := &inbound{start: start, heardAt: start}
 	in.frame.Kind = media.InAudio
 	in.frame.Rate = pipelineRate
 	return in
@@ -127,6 +139,14 @@ func (in *inbound) receive(s *Session, p *rtp.Packet, now time.Time) {
 		in.silence(s, int(gap))
 	} else if gap < 0 {
 		in.base -= gap
+	}
+	// Ahead of the wall clock (idle filled time whose packets then came):
+	// drop quiet audio until the stream is back, never speech.
+	wall := int64(now.Sub(in.start)) * pipelineRate / int64(time.Second)
+	if ahead := in.pos + int64(len(pcm)) - wall; ahead > int64(media.Samples(pipelineRate, aheadSlack)) && media.RMS(pcm) < quietRMS {
+		k := int(min(ahead, int64(len(pcm))))
+		pcm = pcm[k:]
+		in.base -= int64(k) // the sender's later timestamps count from here
 	}
 	in.push(s, pcm)
 	in.heardAt, in.heardPos = now, in.pos

@@ -285,6 +285,62 @@ func TestInboundIdleKeepsTime(t *testing.T) {
 	}
 }
 
+// Packets held up past fillDelay arrive after idle filled their time: the
+// speech among them is kept, and quiet audio after it is dropped until the
+// stream is back on the wall clock, so the caller's clock does not stay
+// ahead of the agent's.
+func TestInboundCatchesUp(t *testing.T) {
+	s := testSession(t, pion.MimeTypePCMU, pcmuRate)
+	t0 := time.Now()
+	in := newInbound(t0)
+	if err := in.setCodec(pion.MimeTypePCMU, pcmuRate); err != nil {
+		t.Fatal(err)
+	}
+	loud, quiet := make([]byte, 160), make([]byte, 160)
+	media.EncodeUlaw(loud, media.Sine(pcmuRate, 400, media.FrameDuration, 0.5))
+	media.EncodeUlaw(quiet, make([]int16, 160))
+	var frames []media.In
+	seq, ts := uint16(1), uint32(0)
+	send := func(p []byte, at time.Duration) {
+		in.receive(s, &rtp.Packet{Header: rtp.Header{SequenceNumber: seq, Timestamp: ts}, Payload: p}, t0.Add(at))
+		seq, ts = seq+1, ts+160
+		frames = append(frames, drainIn(s)...)
+	}
+	for i := range 5 { // on time
+		send(quiet, time.Duration(i+1)*media.FrameDuration)
+	}
+	// 400 ms with nothing, then everything at once: 15 frames of speech
+	// and 5 quiet ones, then the stream goes on in time.
+	in.idle(s, t0.Add(500*time.Millisecond))
+	frames = append(frames, drainIn(s)...)
+	filled := len(frames) - 5
+	for i := range 20 {
+		p := loud
+		if i >= 15 {
+			p = quiet
+		}
+		send(p, 500*time.Millisecond)
+	}
+	for i := range 10 {
+		send(quiet, 500*time.Millisecond+time.Duration(i+1)*media.FrameDuration)
+	}
+	speech := 0
+	for _, f := range frames {
+		if media.RMS(f.PCM()) > 1000 {
+			speech++
+		}
+	}
+	if speech < 15 { // 16 with the resampler's delay
+		t.Errorf("%d frames of speech delivered, want all 15", speech)
+	}
+	// The stream ends where the wall clock is (700 ms: 35 frames), within
+	// aheadSlack, not 400 ms of filled silence later.
+	end := time.Duration(len(frames)) * media.FrameDuration
+	if end > 700*time.Millisecond+aheadSlack || end < 700*time.Millisecond-fillDelay {
+		t.Errorf("stream at %v after 700 ms (idle filled %d frames), want about 700 ms", end, filled)
+	}
+}
+
 func BenchmarkOutboundFrame(b *testing.B) {
 	for _, tc := range []struct {
 		name   string
