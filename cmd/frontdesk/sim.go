@@ -181,6 +181,7 @@ func loadCmd(args []string) error {
 	stepDur := fs.Duration("step-duration", 20*time.Second, "ramp: audio each call of a step streams")
 	maxCalls := fs.Int("max", 600, "ramp: largest step")
 	lateLimit := fs.Float64("late-limit", 0.001, "ramp: largest fraction of frames late (gap > 40 ms) in a good step")
+	pacingLimit := fs.Duration("pacing-limit", 0, "ramp: also end at a step whose server pacing lateness p99 exceeds this (agent calls: use this with -late-limit -1)")
 	replyLimit := fs.Duration("reply-limit", 0, "ramp: with -say, also end at a step whose reply latency p95 exceeds this")
 	retries := fs.Int("retries", 1, "ramp: re-run a bad step this many times before it ends the ramp")
 	// Soak mode: a fixed load for a long time.
@@ -212,7 +213,7 @@ func loadCmd(args []string) error {
 	switch {
 	case *ramp:
 		return rampRun(ctx, sim.RampOptions{Load: lo, Start: *start, Step: *step, Max: *maxCalls, StepDuration: *stepDur,
-			LateLimit: *lateLimit, ReplyLimit: *replyLimit, Retries: *retries})
+			LateLimit: *lateLimit, PacingLimit: *pacingLimit, ReplyLimit: *replyLimit, Retries: *retries})
 	case *soak > 0:
 		fmt.Printf("soak: %d calls of %v for %v\n", *calls, *dur, *soak)
 		rep, err := sim.Soak(ctx, sim.SoakOptions{Call: o, Calls: *calls, Duration: *soak, CallDuration: *dur, Sample: *sample})
@@ -235,8 +236,21 @@ func rampRun(ctx context.Context, ro sim.RampOptions) error {
 	if ro.Load.Call.Turns != nil {
 		mode = fmt.Sprintf("full agent (%d scripted turns)", len(ro.Load.Call.Turns))
 	}
-	fmt.Printf("ramp: %s calls, %d → %d by %d, %v each; a step is good with ≤ %.3f%% of frames late (gap > 40 ms) and no failed call\n",
-		mode, max(ro.Start, ro.Step), ro.Max, ro.Step, ro.StepDuration, 100*ro.LateLimit)
+	crit := "no failed call"
+	if ro.LateLimit == 0 {
+		ro.LateLimit = 0.001
+	}
+	if ro.LateLimit >= 0 {
+		crit += fmt.Sprintf(", ≤ %.3f%% of frames late (gap > 40 ms)", 100*ro.LateLimit)
+	}
+	if ro.PacingLimit > 0 {
+		crit += fmt.Sprintf(", server pacing lateness p99 ≤ %v", ro.PacingLimit)
+	}
+	if ro.ReplyLimit > 0 {
+		crit += fmt.Sprintf(", reply p95 ≤ %v", ro.ReplyLimit)
+	}
+	fmt.Printf("ramp: %s calls, %d → %d by %d, %v each; a step is good with %s\n",
+		mode, max(ro.Start, ro.Step), ro.Max, ro.Step, ro.StepDuration, crit)
 	fmt.Println("(the load tool runs on the same machine: its own CPU is the \"load tool CPU\" column)")
 	sim.WriteRampHeader(os.Stdout)
 	ro.OnStep = func(s sim.RampStep) { sim.WriteRampStep(os.Stdout, s) }

@@ -23,8 +23,14 @@ type RampOptions struct {
 	// StepDuration is the audio each call of a step streams.
 	StepDuration time.Duration
 	// LateLimit is the largest fraction of late frames (LoadReport.Late) a
-	// good step may have. Default 0.001: one frame in a thousand.
+	// good step may have. Default 0.001: one frame in a thousand; negative:
+	// not judged.
 	LateLimit float64
+	// PacingLimit, if set, also fails a step whose server pacing lateness
+	// p99 exceeds it. Agent calls are judged by it: the server sends
+	// replies with a lead of Twilio-side buffer, so a gap at the caller's
+	// socket inside a reply is not a break in what the caller hears.
+	PacingLimit time.Duration
 	// ReplyLimit, if set, also fails a step of scripted calls whose reply
 	// latency p95 exceeds it.
 	ReplyLimit time.Duration
@@ -107,8 +113,12 @@ func judge(r *LoadReport, err error, o RampOptions) (bool, string) {
 		return false, err.Error()
 	case r.Failed > 0:
 		return false, fmt.Sprintf("%d calls failed", r.Failed)
-	case r.LateFraction > o.LateLimit:
+	case o.LateLimit >= 0 && r.LateFraction > o.LateLimit:
 		return false, fmt.Sprintf("%.3f%% of frames late (limit %.3f%%)", 100*r.LateFraction, 100*o.LateLimit)
+	case o.PacingLimit > 0 && (r.ServerLatenessP99 < 0 || r.ServerLatenessP99 > o.PacingLimit):
+		return false, fmt.Sprintf("pacing lateness p99 %v (limit %v)", r.ServerLatenessP99, o.PacingLimit)
+	case r.NoReply > 0 && r.NoReply*20 > r.Replies+r.NoReply:
+		return false, fmt.Sprintf("%d of %d turns got no reply", r.NoReply, r.Replies+r.NoReply)
 	case o.ReplyLimit > 0 && r.Replies+r.NoReply > 0 && r.ReplyP95 > o.ReplyLimit:
 		return false, fmt.Sprintf("reply p95 %v (limit %v)", r.ReplyP95.Round(time.Millisecond), o.ReplyLimit)
 	}
