@@ -447,7 +447,9 @@ func (s *Session) count(f func(*media.Stats)) {
 // stream and nothing waits ahead of the caller's ear. It sleeps until the
 // exact instant the next slot is due.
 func (s *Session) pace(ctx context.Context) {
-	next := s.origin
+	// The grid starts now, not at origin: a late start must not send a
+	// burst of catch-up frames (Sent's at still counts from origin).
+	next := time.Now()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	var marks []string
