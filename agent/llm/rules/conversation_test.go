@@ -161,6 +161,38 @@ func TestConversations(t *testing.T) {
 				t.Errorf("actions = %+v", c.actions)
 			}
 		}},
+		// The time grammar lets yes, no and "cancel" through (HintTime is
+		// what the recogniser used for these answers).
+		{name: "yes and no when a day is asked", steps: []step{
+			{say: "i want to book a cleaning", want: []string{"What day would you like"}, tools: none()},
+			{say: "yes", want: []string{"Sure.", "What day would you like"}, tools: none()},
+			{say: "no", want: []string{"Okay, I won't book anything.", "anything else"}, not: []string{"What day"}, tools: none()},
+			{say: "what are your hours", want: []string{"Monday to Friday"}},
+		}, check: func(t *testing.T, c *call) {
+			if b := c.mem.Booked(); len(b) != 0 {
+				t.Errorf("booked %+v after the caller said no", b)
+			}
+		}},
+		{name: "cancel while times are offered", steps: []step{
+			{say: "book a cleaning tomorrow morning", tools: []string{tools.CheckAvailability}, want: []string{"I have"}},
+			{say: "cancel", want: []string{"Okay, I won't book anything.", "anything else"}, tools: none(),
+				not: []string{"appointment under", "phone number"}},
+		}},
+		{name: "never mind at the read-back", steps: []step{
+			{say: "book a cleaning tomorrow at ten thirty", want: []string{"available", "name"}},
+			{say: "my name is john smith", want: []string{"phone number"}},
+			{say: "two one two five five five oh one two three", want: []string{"Is that correct?"}},
+			{say: "never mind", want: []string{"Okay, I won't book anything."}, tools: none()},
+		}, check: func(t *testing.T, c *call) {
+			if b := c.mem.Booked(); len(b) != 0 {
+				t.Errorf("booked %+v after never mind", b)
+			}
+		}},
+		{name: "no to the offered times, then a day", steps: []step{
+			{say: "book a cleaning tomorrow morning", tools: []string{tools.CheckAvailability}, want: []string{"I have"}},
+			{say: "no", want: []string{"What day and time would work better"}, tools: none()},
+			{say: "friday at nine", tools: []string{tools.CheckAvailability}, want: []string{"Friday, March 13 at 9 AM is available"}},
+		}},
 		{name: "slot filling one question at a time", steps: []step{
 			{say: "i want to make an appointment", want: []string{"Which service", "cleaning, exam and x-rays"}, tools: none()},
 			{say: "a checkup", want: []string{"Would that be an exam and x-rays or a children's checkup?"}},

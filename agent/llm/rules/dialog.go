@@ -28,6 +28,10 @@ func (c *convo) onUser(st *state, u *utterance, t *turn) {
 		c.goodbye(st, t)
 		return
 	}
+	if c.abandon(st, u, t) {
+		st.misses = 0
+		return
+	}
 	handled := false
 	switch st.expect {
 	case expOpen, expAnything:
@@ -64,6 +68,33 @@ func (c *convo) onUser(st *state, u *utterance, t *turn) {
 		return
 	}
 	c.onFree(st, u, t)
+}
+
+// abandon ends a booking or a move in progress when the caller calls it
+// off ("never mind", "cancel"): the closed questions' grammars let those
+// through, and nothing is booked or moved.
+func (c *convo) abandon(st *state, u *utterance, t *turn) bool {
+	if st.task != taskBook && st.task != taskReschedule || !u.abandons() {
+		return false
+	}
+	switch st.expect {
+	case expService, expDay, expSlot, expName, expPhone, expConfirm, expChange:
+	default:
+		return false
+	}
+	c.abandonTask(st, t)
+	return true
+}
+
+func (c *convo) abandonTask(st *state, t *turn) {
+	if st.task == taskReschedule {
+		t.say("Okay, I'll leave your appointment as it is.")
+	} else {
+		t.say("Okay, I won't book anything.")
+	}
+	st.resetTask()
+	st.expect = expAnything
+	c.ask(st, t)
 }
 
 // onFree recognises a request or a question whatever was asked.
@@ -709,6 +740,10 @@ func (c *convo) onDay(st *state, u *utterance, t *turn) bool {
 		st.svc = cands[0]
 	}
 	w := parseWhen(u.words, c.today, true)
+	yn := 0
+	if !w.hasDay && !w.hasTime && !w.hasWin && u.content() == 0 {
+		yn = u.yesNo() // a bare yes or no: the time grammar lets them through
+	}
 	switch {
 	case w.hasDay:
 		c.applyWhen(st, w)
@@ -716,6 +751,12 @@ func (c *convo) onDay(st *state, u *utterance, t *turn) bool {
 	case w.hasTime || w.hasWin:
 		c.applyWhen(st, w)
 		t.say("And which day?")
+	case yn > 0:
+		t.say("Sure.")
+		c.ask(st, t)
+	case yn < 0:
+		// "What day would you like?" "No.": the caller does not want one.
+		c.abandonTask(st, t)
 	default:
 		return false
 	}

@@ -265,6 +265,20 @@ func (u *utterance) wantsCancel() bool {
 	return u.has("cancel") && !u.hasAny("policy", "cancellation", "fee", "charge", "notice")
 }
 
+// abandons reports whether the caller calls off what is in progress:
+// "never mind", "forget it", a bare "cancel" ("cancel my appointment" asks
+// to cancel one that exists, which wantsCancel reads).
+func (u *utterance) abandons() bool {
+	if u.isKey {
+		return false
+	}
+	if u.hasAny("never mind", "nevermind", "forget it", "forget about it", "dont book", "dont bother", "changed my mind",
+		"cancel that", "cancel it", "scratch that", "stop") {
+		return true
+	}
+	return u.has("cancel") && !u.hasAny("appointment", "appointments", "policy", "cancellation", "fee", "charge", "notice", "my")
+}
+
 func (u *utterance) wantsReschedule() bool {
 	return u.hasAny("reschedule", "move my appointment", "change my appointment", "move my", "change the time of my",
 		"push back my", "push my appointment", "different time for my")

@@ -16,25 +16,24 @@ import (
 var grammars = map[agent.Hint]string{
 	agent.HintYesNo: `#JSGF V1.0;
 grammar yesno;
-public <answer> = [<lead>] (<yes> | <no>) [<tail>];
+public <answer> = [<lead>] (<yes> | <no>) [<tail>] | <stop>;
 <lead> = oh | well;
-<yes> = yes | yeah | yep | sure | okay | correct | right | that's right | that's correct |
-        absolutely | of course | please | yes please | sounds good | go ahead | that works;
-<no> = no | nope | no thanks | no thank you | not really | that's wrong | that's not right |
-       wrong | not now | i don't think so | no it isn't;
-<tail> = please | thanks | thank you | that's right | that's fine;
-`,
+` + yesNoRules + stopRule,
 	agent.HintDigits: `#JSGF V1.0;
 grammar digits;
-public <number> = [<lead>] <digit>+;
+public <number> = [<lead>] <digit>+ | <stop>;
 <lead> = my number is | my phone number is | it's | it is | the number is | sure it's;
 <digit> = zero | oh | one | two | three | four | five | six | seven | eight | nine |
           double <single>;
 <single> = zero | oh | one | two | three | four | five | six | seven | eight | nine;
-`,
+` + stopRule,
+	// A caller asked for a day or time may also answer yes or no ("any
+	// time tomorrow?" "yes"), pick an offered time ("the first one"), or
+	// call it off: without these the grammar forces "no" into a time.
 	agent.HintTime: `#JSGF V1.0;
 grammar time;
-public <when> = [<lead>] ( [<rel>] <day> [[at] <time> | <part>] | [at] <time> [[<rel>] <day>] | <part> );
+public <when> = [<lead>] ( [<rel>] <day> [[at] <time> | <part>] | [at] <time> [[<rel>] <day>] | <part> ) |
+                [oh | well] (<yes> | <no>) [<tail>] | <pick> | <stop>;
 <lead> = how about | what about | can i come in | is there anything | i'd like | i would like | maybe;
 <rel> = on | this | next;
 <day> = monday | tuesday | wednesday | thursday | friday | saturday | sunday |
@@ -48,8 +47,24 @@ public <when> = [<lead>] ( [<rel>] <day> [[at] <time> | <part>] | [at] <time> [[
          <hour> in the (morning | afternoon | evening);
 <part> = morning | afternoon | evening | in the morning | in the afternoon | in the evening |
          first thing | anytime;
-`,
+<pick> = [i'll take] the (first | second | third) one | first available | the first available;
+` + yesNoRules + stopRule,
 }
+
+// yesNoRules are the answers of the yes/no grammar, shared by the grammars
+// of other closed questions.
+const yesNoRules = `<yes> = yes | yeah | yep | sure | okay | correct | right | that's right | that's correct |
+        absolutely | of course | please | yes please | sounds good | go ahead | that works;
+<no> = no | nope | no thanks | no thank you | not really | that's wrong | that's not right |
+       wrong | not now | i don't think so | no it isn't;
+<tail> = please | thanks | thank you | that's right | that's fine;
+`
+
+// stopRule is a caller calling off what the question was for, in every
+// closed grammar.
+const stopRule = `<stop> = cancel | cancel that | cancel it | never mind | forget it | forget about it |
+         stop | i changed my mind;
+`
 
 var (
 	jsgfRuleRef = regexp.MustCompile(`<[a-z]+>`)
