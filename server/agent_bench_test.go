@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/frontdesk/frontdesk/agent"
 	"github.com/frontdesk/frontdesk/media/twilio/sim"
 )
 
@@ -48,6 +47,8 @@ func BenchmarkAgentReplyLatency(b *testing.B) {
 	for i, name := range []string{"stt", "token", "audio", "frame", "mark"} {
 		b.ReportMetric(float64(sim.Percentile(stages[i], 50).Milliseconds()), name+"-p50-ms")
 	}
+	b.Logf("at the caller: %v", lats)
+	for i, name := range []string{"stt final", "first token", "first audio", "first frame", "first mark"} {
+		b.Logf("server %-11s %v", name, stages[i])
+	}
 }
-
-var _ = agent.Latency{}
