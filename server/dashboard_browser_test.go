@@ -284,3 +284,67 @@ func checkJitterBuffer(ctx context.Context, t *testing.T, page *chromium.Page) {
 		t.Error("jitter buffer at 48 kHz out: 480 samples out did not take 160 in")
 	}
 }
+
+// liveCall follows a simulated call on the dashboard from its start: the
+// live list shows it, Listen plays its audio (the page's AnalyserNode sees
+// energy after the jitter buffer) and its transcript lines appear one by
+// one while it lasts; a whisper shows in the transcript; End call ends it.
+// It returns the call's ID.
+func liveCall(ctx context.Context, t *testing.T, page *chromium.Page, o sim.Options) string {
+	t.Helper()
+	page.WaitJS(ctx, t, `dashboard.state().live === "connected"`, 10*time.Second)
+	if n := page.EvalString(ctx, t, `String(dashboard.state().liveCalls.length)`); n != "0" {
+		t.Fatalf("%s live calls before the call, want 0", n)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := sim.Call(ctx, o)
+		done <- err
+	}()
+	page.WaitJS(ctx, t, `dashboard.state().liveCalls.length === 1`, 15*time.Second)
+	id := page.EvalString(ctx, t, `dashboard.state().liveCalls[0]`)
+	row := page.EvalString(ctx, t, `document.querySelector("#live-list tr").innerText`)
+	if !strings.Contains(row, o.From) {
+		t.Errorf("live row %q lacks the caller %s", row, o.From)
+	}
+	page.Eval(ctx, t, `document.querySelector("#live-list tr button").click()`)
+	page.WaitJS(ctx, t, `dashboard.state().listening === `+js(id)+` && dashboard.audio().engine === "worklet"`, 10*time.Second)
+
+	// The greeting: energy through the jitter buffer and the analyser, and
+	// its line in the transcript.
+	page.WaitJS(ctx, t, `dashboard.peak() > 0.01 && dashboard.audio().state === "playing"`, 20*time.Second)
+	page.WaitJS(ctx, t, `dashboard.state().transcriptLines >= 1`, 20*time.Second)
+	first := page.EvalString(ctx, t, `document.getElementById("live-transcript").innerText`)
+	if !strings.Contains(first, "Bright Smile Dental") {
+		t.Errorf("first transcript lines lack the greeting:\n%s", first)
+	}
+	// Then the caller's question and the answer arrive while the call goes
+	// on: lines come as they are said, not at the end.
+	page.WaitJS(ctx, t, `/hours/i.test(document.querySelector("#live-transcript").innerText) &&
+		/Saturday/.test(document.querySelector("#live-transcript").innerText)`, 40*time.Second)
+	if page.EvalString(ctx, t, `String(dashboard.state().callEnded)`) != "false" {
+		t.Error("the transcript lines came only with the end of the call")
+	}
+	a := page.EvalString(ctx, t, `JSON.stringify(dashboard.audio())`)
+	t.Logf("audio after the answer: %s, peak %s", a, page.EvalString(ctx, t, `String(dashboard.peak())`))
+
+	page.Eval(ctx, t, `document.getElementById("whisper").value = "offer the new patient discount"; document.querySelector("#whisper-form button").click()`)
+	page.WaitJS(ctx, t, `/\(whisper\) offer the new patient discount/.test(document.getElementById("live-transcript").innerText)`, 10*time.Second)
+
+	// End call takes a confirming second click.
+	page.Eval(ctx, t, `document.getElementById("hangup").click()`)
+	if page.EvalString(ctx, t, `String(dashboard.state().callEnded)`) != "false" {
+		t.Error("one click on End call ended the call")
+	}
+	page.Eval(ctx, t, `document.getElementById("hangup").click()`)
+	page.WaitJS(ctx, t, `dashboard.state().callEnded && dashboard.state().liveCalls.length === 0`, 15*time.Second)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("simulated call: %v", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("the simulated call did not end after End call")
+	}
+	return id
+}
